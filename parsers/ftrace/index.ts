@@ -1,0 +1,199 @@
+import { LineTokenizer } from '../../src/core/lines.js';
+import { parseTicks, secondsToNs, ticksToNs } from '../../src/core/time.js';
+import type { ChunkParser, ParseOptions, Parser, RecordSink, Timestamp, TraceEvent } from '../../src/core/types.js';
+import {
+  CPU_STARTED_RE,
+  LOOKS_LIKE_EVENT_RE,
+  TRACECMD_HEADER_RE,
+  looksTruncated,
+  parseKernelPrefix,
+  parseLatencyPrefix,
+  parseLost,
+  splitEvent,
+  type LinePrefix,
+} from './line.js';
+
+const PREFIXED_RE = /^\s*(\S+):\s+(.*)$/;
+const ENTRIES_RE = /entries-in-buffer\/entries-written:\s*(\d+)\/(\d+)\s+#P:(\d+)/;
+const TRACER_RE = /^#\s*tracer:\s*(\S+)/;
+const LATENCY_HEADER_RE = /^#\s*\S+ latency trace v\d/;
+
+/**
+ * Line-level state machine for ftrace text: events, headers, lost-event markers, continuation
+ * and stack lines. Shared by the plain-text parser and the systrace HTML unwrapper.
+ */
+export class FtraceLines {
+  private pending: TraceEvent | null = null;
+  private latency = false;
+  private sawTraceCmd = false;
+  private variantSet = false;
+  private clockSet = false;
+  private lastLineParsed = true;
+  private lastLineText = '';
+  private lastLineNo = 0;
+  private readonly lastTsByCpu = new Map<number, Timestamp>();
+
+  constructor(
+    private readonly sink: RecordSink,
+    private readonly opts: ParseOptions,
+    private readonly variant: string,
+  ) {}
+
+  line(text: string, n: number): void {
+    this.lastLineNo = n;
+    this.lastLineText = text;
+    this.lastLineParsed = true;
+    const c0 = text.charCodeAt(0);
+    if (c0 === 35 /* # */) return this.header(text, n);
+    // Fast path: an event line.
+    const p = this.latency ? parseLatencyPrefix(text) ?? parseKernelPrefix(text) : parseKernelPrefix(text);
+    if (p !== null) return this.event(p, null, n);
+    this.other(text, n);
+  }
+
+  private other(text: string, n: number): void {
+    const sink = this.sink;
+    if (text.trim().length === 0) return sink.diag('blank_line', n);
+    const lost = parseLost(text);
+    if (lost !== null) {
+      this.flush();
+      sink.diag('lost_events_line', n);
+      return sink.diag('lost_events', n, `line ${n}: CPU ${lost.cpu} lost ${lost.lost} events`, lost.lost);
+    }
+    if (TRACECMD_HEADER_RE.test(text)) {
+      this.sawTraceCmd = true;
+      const cpus = /^cpus=(\d+)/.exec(text);
+      if (cpus) sink.facts({ cpus: +cpus[1]! });
+      return sink.diag('tracecmd_header', n);
+    }
+    const trimmed = text.trimStart();
+    if (trimmed.startsWith('=>') && this.pending !== null) {
+      this.pending.args += '\n' + trimmed;
+      return sink.diag('stack_line', n);
+    }
+    // Multi-file / multi-instance trace-cmd report: `file.dat: comm-pid [cpu] ...`.
+    const pre = PREFIXED_RE.exec(text);
+    if (pre !== null) {
+      const p = parseKernelPrefix(pre[2]!);
+      if (p !== null) return this.event(p, pre[1]!, n);
+    }
+    if (this.pending !== null && !LOOKS_LIKE_EVENT_RE.test(text)) {
+      this.pending.args += '\n' + text;
+      return sink.diag('continuation_line', n);
+    }
+    this.lastLineParsed = false;
+    sink.diag('unparsed_line', n, `line ${n}: ${text}`);
+  }
+
+  private header(text: string, n: number): void {
+    const sink = this.sink;
+    if (CPU_STARTED_RE.test(text)) {
+      this.flush();
+      return sink.diag('cpu_buffer_started', n);
+    }
+    const e = ENTRIES_RE.exec(text);
+    if (e) {
+      const inBuf = +e[1]!;
+      const written = +e[2]!;
+      sink.facts({ entriesInBuffer: inBuf, entriesWritten: written, cpus: +e[3]! });
+      if (written > inBuf) sink.diag('buffer_overrun', n, `entries-in-buffer ${inBuf} < entries-written ${written}`, written - inBuf);
+    }
+    const t = TRACER_RE.exec(text);
+    if (t) sink.facts({ tracer: t[1]! });
+    if (LATENCY_HEADER_RE.test(text)) {
+      this.latency = true;
+      sink.facts({ variant: this.variant + '-latency' });
+      this.variantSet = true;
+    }
+    sink.diag('header_line', n);
+  }
+
+  private event(p: LinePrefix, part: string | null, n: number): void {
+    this.flush();
+    if (!this.variantSet) {
+      this.variantSet = true;
+      this.sink.facts({ variant: this.sawTraceCmd ? 'trace-cmd' : this.variant });
+    }
+    let ts: Timestamp;
+    if (this.latency) {
+      // Latency format: microseconds relative to the start of the buffer.
+      if (!this.clockSet) this.setClock('relative-us', 'latency-relative');
+      ts = p.frac === null ? +p.sec * 1000 : secondsToNs(p.sec, p.frac);
+    } else if (p.frac !== null) {
+      if (!this.clockSet) this.setClock('ns', 'ns');
+      ts = secondsToNs(p.sec, p.frac);
+    } else {
+      const hz = this.opts.tscHz;
+      if (!this.clockSet) hz ? this.setClock('tsc-converted', 'x86-tsc') : this.setClock('ticks', 'counter');
+      ts = hz ? ticksToNs(parseTicks(p.sec), hz) : parseTicks(p.sec);
+    }
+    const prev = this.lastTsByCpu.get(p.cpu);
+    if (prev !== undefined && ts < prev) this.sink.diag('ts_not_monotonic', n, `CPU ${p.cpu}`);
+    this.lastTsByCpu.set(p.cpu, ts);
+    const body = splitEvent(p.rest);
+    if (body.args.startsWith('[FAILED TO PARSE]')) this.sink.diag('failed_to_parse_event', n, body.name);
+    this.pending = {
+      line: n,
+      ts,
+      cpu: p.cpu,
+      pid: p.pid,
+      tgid: p.tgid,
+      comm: p.comm,
+      flags: p.flags,
+      name: body.name,
+      args: body.args,
+      part,
+    };
+  }
+
+  private setClock(kind: 'ns' | 'tsc-converted' | 'ticks' | 'relative-us', clock: string): void {
+    this.clockSet = true;
+    this.sink.facts({ clockKind: kind, clock, ...(kind === 'tsc-converted' ? { tscHz: this.opts.tscHz } : {}) });
+  }
+
+  private flush(): void {
+    if (this.pending !== null) {
+      this.sink.event(this.pending);
+      this.pending = null;
+    }
+  }
+
+  /** Input complete. `noNewline`: the last line had no trailing newline. */
+  finish(noNewline: boolean): void {
+    const last = this.pending;
+    if (last !== null && last.line === this.lastLineNo && looksTruncated(last.name, last.args)) {
+      this.sink.diag('truncated_last_line', last.line, `line ${last.line}: ${last.name} is missing its last fields (stored as is)`);
+    } else if (!this.lastLineParsed && noNewline) {
+      this.sink.diag('truncated_last_line', this.lastLineNo, `line ${this.lastLineNo}: ${this.lastLineText}`);
+    }
+    this.flush();
+  }
+}
+
+const EVENT_LINE_SNIFF = /^\s*.*?-\d+\s+(?:\(\s*(?:\d+|-+)\s*\)\s+)?\[\d+\]\s+(?:[^\s:]{1,8}\s+)?\d+(?:\.\d+)?:\s/m;
+const LATENCY_SNIFF = /^#\s*\S+ latency trace v\d/m;
+
+export const ftraceText = {
+  name: 'ftrace',
+  description: 'ftrace text: kernel trace / trace_pipe / per_cpu files, trace-cmd report output, latency-format',
+  sniff(head: Buffer): number {
+    const text = head.toString('utf8');
+    if (/^\s*<(?:!DOCTYPE|html|\?xml|!--)/i.test(text)) return 0; // HTML / XML: the systrace parser's job
+    if (/^# tracer: /m.test(text) || LATENCY_SNIFF.test(text)) return 0.9;
+    if (/^(?:version = \d+|cpus=\d+)\s*$/m.test(text)) return 0.8;
+    if (EVENT_LINE_SNIFF.test(text)) return 0.7;
+    return 0;
+  },
+  open(sink: RecordSink, opts: ParseOptions): ChunkParser {
+    const lines = new FtraceLines(sink, opts, 'ftrace');
+    const tok = new LineTokenizer((l, n) => lines.line(l, n));
+    return {
+      write: (chunk) => tok.write(chunk),
+      end: () => {
+        tok.end();
+        lines.finish(tok.endedWithoutNewline);
+        sink.facts({ lines: tok.lines });
+      },
+    };
+  },
+} satisfies Parser;

@@ -1,0 +1,205 @@
+#!/usr/bin/env node
+/**
+ * The command line: the only module that reads argv, prints errors or exits.
+ * Exit codes: 0 ok, 1 a regression was found (compare), 2 usage / input / internal error.
+ * Data goes to stdout; messages and progress go to stderr.
+ */
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Chalk, type ChalkInstance } from 'chalk';
+import { InputError, InterruptedError, UsageError, XtraceError } from '../core/errors.js';
+import { openDb, type Db } from '../db/db.js';
+import { ingestFile, XTRACE_VERSION, type IngestResult } from '../ingest/ingest.js';
+import { sourceOverview } from '../analysis/sources.js';
+import { formatSummaryTable } from '../report/summary.js';
+
+const colorOk = !process.env['NO_COLOR'] && process.stderr.isTTY === true;
+const err: ChalkInstance = new Chalk({ level: colorOk ? 1 : 0 });
+const outColor: ChalkInstance = new Chalk({ level: !process.env['NO_COLOR'] && process.stdout.isTTY === true ? 1 : 0 });
+
+// `xtrace … | head` closes stdout early: that is not an error.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
+
+function parseHz(v: string): number {
+  const n = Number(v.replace(/_/g, ''));
+  if (!Number.isFinite(n) || n <= 0 || !Number.isInteger(n)) throw new InvalidArgumentError('expected a positive whole number of cycles per second, e.g. 2893299000');
+  return n;
+}
+
+function parseDomain(v: string): string {
+  if (!/^[A-Za-z0-9_.-]+$/.test(v)) throw new InvalidArgumentError('a domain name is letters, digits, _ . - (e.g. dom0, domU, tapdisk)');
+  return v;
+}
+
+function program(): Command {
+  const p = new Command('xtrace')
+    .description('Kernel-trace ingestion and per-stage I/O latency breakdown')
+    .version(XTRACE_VERSION)
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ writeErr: (s) => process.stderr.write(s), outputError: (s, write) => write(err.red(s)) })
+    .exitOverride();
+
+  p.command('ingest')
+    .description('Read trace files into an SQLite database: ftrace text (kernel trace, trace_pipe, per_cpu, latency-format), trace-cmd report output, systrace HTML, xtbuf dumps; .gz read transparently; - reads standard input')
+    .argument('<files...>', 'trace files')
+    .option('--db <file>', 'database file (created when missing)', 'xtrace.db')
+    .addOption(new Option('--domain <name>', 'clock domain of these files (guest, dom0, tapdisk ...)').default('default').argParser(parseDomain))
+    .addOption(new Option('--tsc-hz <hz>', 'TSC frequency: converts raw x86-tsc timestamps to ns').argParser(parseHz))
+    .option('-q, --quiet', 'no summary or progress on stderr')
+    .option('--json', 'print a JSON summary of each file on stdout')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  xtrace ingest trace.txt                          # into ./xtrace.db
+  xtrace ingest --db run.db --domain domU guest.txt.gz
+  xtrace ingest --db run.db --domain dom0 --tsc-hz 2893299000 dom0-tsc.txt
+  cat /sys/kernel/tracing/trace | xtrace ingest --db live.db -
+Each file is one transaction: it is stored whole or not at all. Re-ingesting the same bytes is a no-op.`,
+    )
+    .action(async (files: string[], o: { db: string; domain: string; tscHz?: number; quiet?: boolean; json?: boolean }) => {
+      process.exitCode = await ingestCommand(files, o);
+    });
+
+  p.command('summary')
+    .description('Summarise what a database holds: one line per source, with data-quality counters')
+    .option('--db <file>', 'database file', 'xtrace.db')
+    .option('--json', 'JSON instead of a table')
+    .action((o: { db: string; json?: boolean }) => {
+      const db = openDb(o.db, { readonly: true });
+      try {
+        const s = sourceOverview(db);
+        process.stdout.write(o.json ? JSON.stringify(s, null, 2) + '\n' : formatSummaryTable(s, outColor));
+      } finally {
+        db.close();
+      }
+    });
+  return p;
+}
+
+async function ingestCommand(files: string[], o: { db: string; domain: string; tscHz?: number; quiet?: boolean; json?: boolean }): Promise<number> {
+  if (files.filter((f) => f === '-').length > 1) throw new UsageError('standard input (-) can be given once');
+  const db: Db = openDb(o.db, { create: true });
+  db.pragma('journal_mode = DELETE');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('cache_size = -65536');
+  const ac = new AbortController();
+  const onSig = () => ac.abort();
+  process.on('SIGINT', onSig);
+  process.on('SIGTERM', onSig);
+  const results: IngestResult[] = [];
+  let failed = 0;
+  const abortAfter = Number(process.env['XTRACE_TEST_KILL_AFTER_EVENTS'] ?? 0);
+  const testSignal = process.env['XTRACE_TEST_SIGNAL'] ?? 'SIGKILL';
+  try {
+    for (const f of files) {
+      if (ac.signal.aborted) break;
+      const showProgress = !o.quiet && process.stderr.isTTY === true;
+      try {
+        const r = await ingestFile(
+          db,
+          f === '-' ? { path: '-', stream: process.stdin } : { path: f },
+          {
+            domain: o.domain,
+            ...(o.tscHz !== undefined ? { tscHz: o.tscHz } : {}),
+            signal: ac.signal,
+            ...(showProgress ? { onProgress: progress(f) } : {}),
+            // Test hook (interruption tests): the process signals itself after N events.
+            ...(abortAfter > 0 ? { onEvent: (n: number) => n === abortAfter && process.kill(process.pid, testSignal as NodeJS.Signals) } : {}),
+          },
+        );
+        if (showProgress) process.stderr.write('\r\x1b[K');
+        results.push(r);
+        if (!o.quiet) process.stderr.write(summaryLine(r) + '\n');
+      } catch (e) {
+        if (showProgress) process.stderr.write('\r\x1b[K');
+        if (e instanceof InterruptedError) throw e;
+        if (!(e instanceof InputError)) throw e;
+        failed++;
+        process.stderr.write(err.red('error: ') + e.message + '\n');
+      }
+    }
+  } finally {
+    process.off('SIGINT', onSig);
+    process.off('SIGTERM', onSig);
+    db.close();
+  }
+  if (o.json) {
+    const rows = results.map((r) => ({
+      path: r.path,
+      status: r.status,
+      source_id: r.sourceId,
+      format: r.format,
+      variant: r.variant,
+      domain: r.domain,
+      clock: r.clock,
+      has_time_base: r.hasTimeBase,
+      bytes: r.bytes,
+      lines: r.lines,
+      events: r.events,
+      unparsed_lines: r.unparsedLines,
+      lost_events: r.lostEvents,
+      seconds: Number(r.seconds.toFixed(3)),
+      diagnostics: r.diagnostics.map((d) => ({ code: d.code, severity: d.severity, count: d.count, first_line: d.firstLine, detail: d.detail })),
+    }));
+    process.stdout.write(JSON.stringify({ version: 1, db: o.db, files: rows, failed, peak_rss_bytes: process.resourceUsage().maxRSS * 1024 }, null, 2) + '\n');
+  }
+  return failed > 0 ? 2 : 0;
+}
+
+function summaryLine(r: IngestResult): string {
+  if (r.status === 'duplicate') return `${r.path}: already ingested as source ${r.sourceId} (same sha256); skipped`;
+  const loss = r.unparsedLines > 0 || r.lostEvents > 0;
+  const paint = loss ? err.yellow : err.green;
+  const mbs = r.seconds > 0 ? ` (${(r.bytes / 1e6 / r.seconds).toFixed(0)} MB/s)` : '';
+  const clock = r.hasTimeBase ? r.clock ?? '?' : `${r.clock} — no time base, latency reports will refuse this source`;
+  return (
+    `${r.path}: ` +
+    paint(`${r.events} events, ${r.unparsedLines} lines not understood, ${r.lostEvents} events lost`) +
+    ` [${r.variant ?? r.format}, clock ${clock}, domain ${r.domain}, source ${r.sourceId}] in ${r.seconds.toFixed(2)} s${mbs}`
+  );
+}
+
+function progress(path: string): (read: number, total: number | null) => void {
+  const t0 = performance.now();
+  return (read, total) => {
+    const secs = (performance.now() - t0) / 1000;
+    const rate = secs > 0 ? `${(read / 1e6 / secs).toFixed(0)} MB/s` : '';
+    if (total && total > 0) {
+      const frac = Math.min(1, read / total);
+      const w = 30;
+      const fill = Math.round(frac * w);
+      process.stderr.write(`\r${path} [${'#'.repeat(fill)}${'.'.repeat(w - fill)}] ${(frac * 100).toFixed(0)}% ${rate}\x1b[K`);
+    } else {
+      process.stderr.write(`\r${path} ${(read / 1e6).toFixed(0)} MB ${rate}\x1b[K`);
+    }
+  };
+}
+
+async function main(argv: string[]): Promise<void> {
+  try {
+    await program().parseAsync(argv);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      process.exitCode = e.exitCode === 0 ? 0 : 2;
+      return;
+    }
+    if (e instanceof InterruptedError) {
+      process.stderr.write(err.red('interrupted: ') + e.message + '\n');
+      process.exitCode = 2;
+      return;
+    }
+    if (e instanceof XtraceError) {
+      process.stderr.write(err.red('error: ') + e.message + '\n');
+      process.exitCode = 2;
+      return;
+    }
+    process.stderr.write(err.red('internal error: ') + ((e as Error)?.message ?? String(e)) + ' (set XTRACE_DEBUG=1 for the stack; please report it)\n');
+    if (process.env['XTRACE_DEBUG']) process.stderr.write(String((e as Error)?.stack) + '\n');
+    process.exitCode = 2;
+  }
+}
+
+await main(process.argv);

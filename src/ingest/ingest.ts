@@ -1,0 +1,282 @@
+/**
+ * stream → (gunzip) → format sniffing → parser → batched inserts, one transaction per file.
+ * A file is ingested whole or not at all: any error, an interrupt (AbortSignal), a kill -9 or a
+ * full disk leaves the database as it was before the file (SQLite's rollback journal).
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, promises as fsp } from 'node:fs';
+import { isUtf8 } from 'node:buffer';
+import { createGunzip } from 'node:zlib';
+import { Readable } from 'node:stream';
+import { pickParser, SNIFF_BYTES } from '../../parsers/index.js';
+import { DiagnosticCounter, type DiagnosticCount } from '../core/diagnostics.js';
+import { InputError, InterruptedError, ParseError } from '../core/errors.js';
+import type { Parser, SourceFacts, TraceEvent } from '../core/types.js';
+import type { Db } from '../db/db.js';
+import { EventWriter, findSourceBySha, finishSource, insertSource } from '../db/writer.js';
+
+export const XTRACE_VERSION = '0.1.0';
+const READ_CHUNK = 1 << 20;
+
+export interface IngestInput {
+  /** Path as given by the user; '-' with `stream` for standard input. */
+  path: string;
+  /** Readable to use instead of opening `path` (standard input). */
+  stream?: AsyncIterable<Buffer>;
+}
+
+export interface IngestOptions {
+  domain: string;
+  tscHz?: number;
+  signal?: AbortSignal;
+  /** Called with raw bytes read so far and the file size (null when unknown). */
+  onProgress?: (bytesRead: number, total: number | null) => void;
+  /** Test hook: called after every event handed to the writer. */
+  onEvent?: (count: number) => void;
+}
+
+export interface IngestResult {
+  path: string;
+  /** 'ingested', or 'duplicate' when the same bytes were already in the database. */
+  status: 'ingested' | 'duplicate';
+  sourceId: number;
+  format: string;
+  variant: string | null;
+  domain: string;
+  clock: string | null;
+  hasTimeBase: boolean;
+  lines: number;
+  events: number;
+  unparsedLines: number;
+  lostEvents: number;
+  bytes: number;
+  diagnostics: DiagnosticCount[];
+  seconds: number;
+}
+
+/** Ingests one input into `db`. Throws InputError (naming file and line) or InterruptedError. */
+export async function ingestFile(db: Db, input: IngestInput, opts: IngestOptions): Promise<IngestResult> {
+  const t0 = performance.now();
+  const { path } = input;
+  let total: number | null = null;
+  let sha: string | null = null;
+  if (!input.stream) {
+    const st = await fsp.stat(path).catch((e: NodeJS.ErrnoException) => {
+      throw new InputError(`${path}: ${e.code === 'ENOENT' ? 'no such file' : e.message}`, path);
+    });
+    if (st.isDirectory()) throw new InputError(`${path}: is a directory; give the trace files inside it`, path);
+    total = st.size;
+    if (total === 0) throw new InputError(`${path}: empty file, not a trace`, path);
+    // Hash first so that re-ingesting a file costs one read, not a whole parse.
+    sha = await hashFile(path);
+    const dup = findSourceBySha(db, sha);
+    if (dup) return duplicate(db, path, dup.id, t0);
+  }
+
+  const rawHash = sha === null ? createHash('sha256') : null;
+  let bytesRead = 0;
+  const raw = input.stream ?? createReadStream(path, { highWaterMark: READ_CHUNK });
+  const counted = (async function* () {
+    for await (const chunk of raw) {
+      const b = chunk as Buffer;
+      bytesRead += b.length;
+      rawHash?.update(b);
+      yield b;
+    }
+  })();
+  const chunks = await decompress(counted, path);
+
+  // Sniff the format on the first 64 KiB of decompressed data.
+  const headParts: Buffer[] = [];
+  let headLen = 0;
+  let first = await chunks.next();
+  while (!first.done && headLen < SNIFF_BYTES) {
+    headParts.push(first.value);
+    headLen += first.value.length;
+    if (headLen >= SNIFF_BYTES) break;
+    first = await chunks.next();
+  }
+  const head = Buffer.concat(headParts);
+  if (head.length === 0) throw new InputError(`${path}: empty file, not a trace`, path);
+  const pick = pickParser(head.subarray(0, SNIFF_BYTES));
+  if (pick === null) throw new InputError(`${path}: ${whyNotATrace(head)}`, path);
+  const parser: Parser = pick.parser;
+
+  const diags = new DiagnosticCounter();
+  const facts: SourceFacts = {};
+  let sourceId = 0;
+  db.begin();
+  try {
+    sourceId = insertSource(db, {
+      path,
+      sha256: sha ?? `pending:${process.pid}:${Date.now()}`,
+      bytes: 0,
+      format: parser.name,
+      domain: opts.domain,
+      ingestedAt: new Date().toISOString(),
+      version: XTRACE_VERSION,
+    });
+    const w = new EventWriter(db, sourceId);
+    const onEvent = opts.onEvent;
+    const sink = {
+      event: onEvent
+        ? (e: TraceEvent) => {
+            w.add(e);
+            onEvent(w.count);
+          }
+        : (e: TraceEvent) => w.add(e),
+      diag: (code: Parameters<DiagnosticCounter['add']>[0], line: number, detail?: string, count?: number) => diags.add(code, line, detail, count),
+      facts: (f: SourceFacts) => Object.assign(facts, f),
+    };
+    const p = parser.open(sink, { path, ...(opts.tscHz !== undefined ? { tscHz: opts.tscHz } : {}) });
+    const signal = opts.signal;
+    let lastProgress = 0;
+    const feed = (b: Buffer) => {
+      if (signal?.aborted) throw new InterruptedError(`${path}: interrupted; nothing of this file was stored`);
+      p.write(b);
+      if (opts.onProgress && bytesRead - lastProgress >= 8 * READ_CHUNK) {
+        lastProgress = bytesRead;
+        opts.onProgress(bytesRead, total);
+      }
+    };
+    for (const b of headParts) feed(b);
+    if (headLen >= SNIFF_BYTES) for await (const b of iterRest(chunks)) feed(b);
+    p.end();
+    if (signal?.aborted) throw new InterruptedError(`${path}: interrupted; nothing of this file was stored`);
+    w.flush();
+    opts.onProgress?.(bytesRead, total);
+
+    if (sha === null) {
+      sha = rawHash!.digest('hex');
+      const dup = findSourceBySha(db, sha);
+      if (dup) {
+        db.rollback();
+        return duplicate(db, path, dup.id, t0);
+      }
+      db.prepare('UPDATE sources SET sha256 = ? WHERE id = ?').run(sha, sourceId);
+    }
+    db.prepare('UPDATE sources SET bytes = ? WHERE id = ?').run(bytesRead, sourceId);
+    const lost = diags.get('lost_events') + diags.get('buffer_overrun') + diags.get('xtbuf_ring_wrapped');
+    const totals = { lines: facts.lines ?? w.count, events: w.count, unparsed: diags.get('unparsed_line'), lost, facts };
+    finishSource(db, sourceId, w, totals, diags.list());
+    db.commit();
+    return {
+      path,
+      status: 'ingested',
+      sourceId,
+      format: parser.name,
+      variant: facts.variant ?? null,
+      domain: opts.domain,
+      clock: facts.clock ?? null,
+      hasTimeBase: facts.clockKind !== 'ticks',
+      lines: totals.lines,
+      events: w.count,
+      unparsedLines: totals.unparsed,
+      lostEvents: lost,
+      bytes: bytesRead,
+      diagnostics: diags.list(),
+      seconds: (performance.now() - t0) / 1000,
+    };
+  } catch (e) {
+    db.rollback();
+    if (e instanceof ParseError) throw new InputError(`${path}:${e.line}: ${e.message}`, path, e.line);
+    if (e instanceof InputError || e instanceof InterruptedError) throw e;
+    const err = e as NodeJS.ErrnoException & { code?: string };
+    if (err.code === 'SQLITE_FULL') throw new InputError(`${db.path}: disk or database full while ingesting ${path}; nothing of this file was stored`, path);
+    if (err.code === 'Z_DATA_ERROR' || err.code === 'Z_BUF_ERROR') throw new InputError(`${path}: corrupt gzip data (${err.message})`, path);
+    throw e;
+  }
+}
+
+function duplicate(db: Db, path: string, id: number, t0: number): IngestResult {
+  const s = db
+    .prepare<{ format: string; variant: string | null; domain: string; clock: string | null; has_time_base: number; lines: number; events: number; unparsed_lines: number; lost_events: number; bytes: number }>(
+      'SELECT format, variant, domain, clock, has_time_base, lines, events, unparsed_lines, lost_events, bytes FROM sources WHERE id = ?',
+    )
+    .get(id)!;
+  return {
+    path,
+    status: 'duplicate',
+    sourceId: id,
+    format: s.format,
+    variant: s.variant,
+    domain: s.domain,
+    clock: s.clock,
+    hasTimeBase: s.has_time_base === 1,
+    lines: s.lines,
+    events: s.events,
+    unparsedLines: s.unparsed_lines,
+    lostEvents: s.lost_events,
+    bytes: s.bytes,
+    diagnostics: [],
+    seconds: (performance.now() - t0) / 1000,
+  };
+}
+
+async function hashFile(path: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(path, { highWaterMark: READ_CHUNK })) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
+/** Yields the decompressed stream when the input starts with the gzip magic, else the input. */
+async function decompress(src: AsyncGenerator<Buffer>, path: string): Promise<AsyncGenerator<Buffer>> {
+  const first = await src.next();
+  if (first.done) return (async function* () {})();
+  const b = first.value;
+  if (b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b) {
+    const gunzip = createGunzip({ chunkSize: READ_CHUNK });
+    const rawAgain = (async function* () {
+      yield b;
+      yield* iterRest(src);
+    })();
+    Readable.from(rawAgain).on('error', (e) => gunzip.destroy(e)).pipe(gunzip);
+    return (async function* () {
+      try {
+        for await (const c of gunzip) yield c as Buffer;
+      } catch (e) {
+        const err = e as NodeJS.ErrnoException;
+        if (err.code?.startsWith('Z_')) throw new InputError(`${path}: corrupt gzip data (${err.message})`, path);
+        throw e;
+      }
+    })();
+  }
+  return (async function* () {
+    yield b;
+    yield* iterRest(src);
+  })();
+}
+
+/** Continues an already-started generator without closing it early. */
+async function* iterRest(g: AsyncGenerator<Buffer>): AsyncGenerator<Buffer> {
+  for (;;) {
+    const r = await g.next();
+    if (r.done) return;
+    yield r.value;
+  }
+}
+
+function whyNotATrace(head: Buffer): string {
+  const probe = head.subarray(0, 4096);
+  const text = probe.toString('utf8').trimStart();
+  if (probe.includes(0) || !isUtf8(cutPartialChar(probe))) {
+    return 'binary data, not a trace: xtrace reads ftrace text, trace-cmd report output, systrace HTML and xtbuf dumps (magic XTRCBUF1)';
+  }
+  if (text.startsWith('{') || text.startsWith('[')) {
+    return 'JSON, not a trace (`xtrace ingest` reads ftrace text, trace-cmd report output, systrace HTML and xtbuf dumps)';
+  }
+  const firstLine = text.split('\n', 1)[0]!.slice(0, 60);
+  return `not a trace: no ftrace event line, trace-cmd header or xtbuf header in the first ${SNIFF_BYTES / 1024} KiB (line 1: "${firstLine}")`;
+}
+
+function cutPartialChar(b: Buffer): Buffer {
+  // The probe may end inside a multi-byte character.
+  let end = b.length;
+  let back = 0;
+  while (end > 0 && back < 3 && ((b[end - 1] ?? 0) & 0xc0) === 0x80) {
+    end--;
+    back++;
+  }
+  if (end > 0 && (b[end - 1] ?? 0) >= 0xc0) end--;
+  return b.subarray(0, end);
+}

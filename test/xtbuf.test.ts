@@ -88,7 +88,7 @@ describe('xtbuf writer + parsers: round trip', () => {
       [2, 3, 4, 5, 6],
     );
     assert.deepEqual(bin.diags, []);
-    assert.deepEqual(txt.diags, []);
+    assert.deepEqual(txt.diags, [{ code: 'header_line', count: 1, detail: undefined, line: 1 }]);
   });
 
   it('decodes every field in the fixed key order and fills the context columns', () => {
@@ -122,8 +122,8 @@ describe('xtbuf writer + parsers: round trip', () => {
       entriesWritten: 5,
     });
     const txt = parse(xtbufText, formatXtbufText(dump(SAMPLE)));
-    assert.equal(txt.factCalls, 1);
-    assert.deepEqual(txt.facts, { ...bin.facts, variant: 'xtbuf-text' });
+    assert.equal(txt.factCalls, 2); // the header's facts, then the line count at the end
+    assert.deepEqual(txt.facts, { ...bin.facts, variant: 'xtbuf-text', lines: 1 + SAMPLE.length });
   });
 
   it('writes the text form as specified', () => {
@@ -426,11 +426,13 @@ describe('xtbuf text', () => {
     );
     assert.equal(diagCount(out, 'xtbuf_comment'), 1);
     assert.equal(diagCount(out, 'blank_line'), 2);
-    const bad = out.diags.filter((d) => d.code === 'xtbuf_bad_record');
+    const bad = out.diags.filter((d) => d.code === 'unparsed_line');
     assert.deepEqual(
       bad.map((d) => d.line),
       [6, 7, 8, 9],
     );
+    assert.equal(diagCount(out, 'header_line'), 1);
+    assert.equal(out.facts.lines, 10);
     assert.match(bad[0]!.detail!, /not-a-ts td_get_req/);
     assert.deepEqual(
       out.events.map((e) => [e.line, e.ts, e.name]),

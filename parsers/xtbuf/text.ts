@@ -90,6 +90,7 @@ class XtbufTextLines {
     const header = this.header;
     if (header === null) {
       this.header = parseHeaderLine(text, this.sink, this.opts);
+      this.sink.diag('header_line', n);
       return;
     }
     const body = text.trim();
@@ -100,7 +101,7 @@ class XtbufTextLines {
 
   private record(h: TextHeader, body: string, text: string, n: number): void {
     const sink = this.sink;
-    const bad = (why: string): void => sink.diag('xtbuf_bad_record', n, `line ${n}: ${why}: ${text}`);
+    const bad = (why: string): void => sink.diag('unparsed_line', n, `line ${n}: ${why}: ${text}`);
     const toks = body.split(/\s+/);
     const tsText = toks[0]!;
     const probe = toks[1];
@@ -167,6 +168,7 @@ export const xtbufText = {
       end: () => {
         tok.end();
         lines.finish();
+        sink.facts({ lines: tok.lines });
       },
     };
   },

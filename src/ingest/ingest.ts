@@ -157,7 +157,7 @@ export async function ingestFile(db: Db, input: IngestInput, opts: IngestOptions
     }
     db.prepare('UPDATE sources SET bytes = ? WHERE id = ?').run(bytesRead, sourceId);
     const lost = diags.get('lost_events') + diags.get('buffer_overrun') + diags.get('xtbuf_ring_wrapped');
-    const totals = { lines: facts.lines ?? w.count, events: w.count, unparsed: diags.get('unparsed_line'), lost, facts };
+    const totals = { lines: facts.lines ?? facts.entriesInBuffer ?? w.count, events: w.count, unparsed: diags.get('unparsed_line'), lost, facts };
     finishSource(db, sourceId, w, totals, diags.list());
     db.commit();
     return {

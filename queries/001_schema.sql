@@ -13,7 +13,7 @@ CREATE TABLE xt_meta (            -- facts about this database file
 CREATE TABLE sources (            -- one row per ingested input file (a file is ingested whole or not at all)
   id                INTEGER PRIMARY KEY, -- source id, referenced by events.source_id and diagnostics.source_id
   path              TEXT NOT NULL,       -- the path as given to `xtrace ingest` ('-' for standard input)
-  sha256            TEXT NOT NULL UNIQUE,-- SHA-256 of the file's bytes as read (before gunzip); re-ingesting the same bytes is a no-op
+  sha256            TEXT NOT NULL UNIQUE,-- SHA-256 of the trace content (after gunzip); ingesting the same content again is a no-op
   bytes             INTEGER NOT NULL,    -- size of the input in bytes as read (compressed size for .gz)
   format            TEXT NOT NULL,       -- parser that read it: 'ftrace', 'systrace-html', 'xtbuf', 'xtbuf-text'
   variant           TEXT,                -- format variant seen: 'ftrace', 'ftrace-latency', 'trace-cmd', 'systrace-html', 'xtbuf', ...

@@ -107,7 +107,7 @@ async function ingestCommand(files: string[], o: { db: string; domain: string; t
             signal: ac.signal,
             ...(showProgress ? { onProgress: progress(f) } : {}),
             // Test hook (interruption tests): the process signals itself after N events.
-            ...(abortAfter > 0 ? { onEvent: (n: number) => n === abortAfter && process.kill(process.pid, testSignal as NodeJS.Signals) } : {}),
+            ...(abortAfter > 0 ? { onEvent: onceAfter(abortAfter, () => process.kill(process.pid, testSignal as NodeJS.Signals)) } : {}),
           },
         );
         if (showProgress) process.stderr.write('\r\x1b[K');
@@ -147,6 +147,16 @@ async function ingestCommand(files: string[], o: { db: string; domain: string; t
     process.stdout.write(JSON.stringify({ version: 1, db: o.db, files: rows, failed, peak_rss_bytes: process.resourceUsage().maxRSS * 1024 }, null, 2) + '\n');
   }
   return failed > 0 ? 2 : 0;
+}
+
+function onceAfter(n: number, fn: () => void): (count: number) => void {
+  let fired = false;
+  return (count) => {
+    if (!fired && count >= n) {
+      fired = true;
+      fn();
+    }
+  };
 }
 
 function summaryLine(r: IngestResult): string {

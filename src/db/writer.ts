@@ -5,36 +5,24 @@
  */
 import type Database from 'better-sqlite3';
 import type { DiagnosticCount } from '../core/diagnostics.js';
-import type { SourceFacts, Timestamp, TraceEvent } from '../core/types.js';
+import type { SourceFacts, Timestamp } from '../core/types.js';
+import { NUM_COLS, type EventBatch } from '../core/batch.js';
 import { rawHandle, type Db } from './db.js';
 
-const COLS = 12;
-const ROWS_PER_STATEMENT = 200;
-const PLACEHOLDERS = '(?,?,?,?,?,?,?,?,?,?,?,?)';
+/** Bound values per row: the id (NULL → next rowid) and source id are literals in the statement. */
+const COLS = 10;
+const ROWS_PER_STATEMENT = 400;
 
-/** Interned strings of one database: loaded once, grown as events arrive. */
-export class StringTable {
-  private readonly ids = new Map<string, number>();
-  private next: number;
-  private readonly ins: Database.Statement;
-
-  constructor(db: Database.Database) {
-    for (const r of db.prepare('SELECT id, value FROM strings').iterate() as IterableIterator<{ id: number; value: string }>) {
-      this.ids.set(r.value, r.id);
-    }
-    this.next = ((db.prepare('SELECT max(id) AS m FROM strings').get() as { m: number | null }).m ?? 0) + 1;
-    this.ins = db.prepare('INSERT INTO strings(id, value) VALUES (?, ?)');
+/** The interned strings of a database, for the parsing worker's own intern table. */
+export function loadStrings(db: Db): { strings: [string, number][]; nextId: number } {
+  const raw = rawHandle(db);
+  const strings: [string, number][] = [];
+  let max = 0;
+  for (const r of raw.prepare('SELECT id, value FROM strings').iterate() as IterableIterator<{ id: number; value: string }>) {
+    strings.push([r.value, r.id]);
+    if (r.id > max) max = r.id;
   }
-
-  id(s: string): number {
-    let id = this.ids.get(s);
-    if (id === undefined) {
-      id = this.next++;
-      this.ins.run(id, s);
-      this.ids.set(s, id);
-    }
-    return id;
-  }
+  return { strings, nextId: max + 1 };
 }
 
 export interface SourceRow {
@@ -48,6 +36,8 @@ export interface SourceRow {
 }
 
 export interface SourceTotals {
+  minTs: Timestamp | null;
+  maxTs: Timestamp | null;
   lines: number;
   events: number;
   unparsed: number;
@@ -55,55 +45,63 @@ export interface SourceTotals {
   facts: SourceFacts;
 }
 
+/** Appends batches of events (see src/ingest/batch.ts) with explicit ids. */
 export class EventWriter {
-  private readonly raw: Database.Database;
   private readonly multi: Database.Statement;
   private readonly single: Database.Statement;
-  private readonly strings: StringTable;
+  private readonly insString: Database.Statement;
   private readonly buf: unknown[] = new Array(COLS * ROWS_PER_STATEMENT);
   private k = 0;
   private nextId: number;
   readonly firstId: number;
   count = 0;
-  minTs: Timestamp | null = null;
-  maxTs: Timestamp | null = null;
 
   constructor(
     db: Db,
     readonly sourceId: number,
   ) {
-    this.raw = rawHandle(db);
-    this.multi = this.raw.prepare('INSERT INTO event_data VALUES ' + new Array(ROWS_PER_STATEMENT).fill(PLACEHOLDERS).join(','));
-    this.single = this.raw.prepare('INSERT INTO event_data VALUES ' + PLACEHOLDERS);
-    this.strings = new StringTable(this.raw);
-    this.nextId = ((this.raw.prepare('SELECT max(id) AS m FROM event_data').get() as { m: number | null }).m ?? 0) + 1;
+    const raw = rawHandle(db);
+    // Rows get consecutive rowids (the table is only appended to inside this transaction).
+    const row = `(NULL,${Math.trunc(sourceId)},?,?,?,?,?,?,?,?,?,?)`;
+    this.multi = raw.prepare('INSERT INTO event_data VALUES ' + new Array(ROWS_PER_STATEMENT).fill(row).join(','));
+    this.single = raw.prepare('INSERT INTO event_data VALUES ' + row);
+    this.insString = raw.prepare('INSERT INTO strings(id, value) VALUES (?, ?)');
+    this.nextId = ((raw.prepare('SELECT max(id) AS m FROM event_data').get() as { m: number | null }).m ?? 0) + 1;
     this.firstId = this.nextId;
   }
 
-  add(e: TraceEvent): void {
-    const b = this.buf;
+  addBatch(b: EventBatch): void {
+    for (const [id, value] of b.newStrings) this.insString.run(id, value);
+    const buf = this.buf;
+    const nums = b.nums;
+    const lens = b.argLens;
+    const args = b.args;
+    const big = b.bigTs;
+    const multi = this.multi;
     let k = this.k;
-    const ts = e.ts;
-    b[k++] = this.nextId++;
-    b[k++] = this.sourceId;
-    b[k++] = e.line;
-    b[k++] = ts;
-    b[k++] = e.cpu;
-    b[k++] = e.pid;
-    b[k++] = e.tgid;
-    b[k++] = e.comm === null ? null : this.strings.id(e.comm);
-    b[k++] = this.strings.id(e.name);
-    b[k++] = e.flags === null ? null : this.strings.id(e.flags);
-    b[k++] = e.part === null ? null : this.strings.id(e.part);
-    b[k++] = e.args;
-    if (k === b.length) {
-      this.multi.run(b);
-      k = 0;
+    let off = 0;
+    for (let i = 0, o = 0; i < b.n; i++, o += NUM_COLS) {
+      buf[k++] = nums[o];
+      const ts = nums[o + 1]!;
+      buf[k++] = ts === ts ? ts : big![i];
+      buf[k++] = orNull(nums[o + 2]!);
+      buf[k++] = orNull(nums[o + 3]!);
+      buf[k++] = orNull(nums[o + 4]!);
+      buf[k++] = orNull(nums[o + 5]!);
+      buf[k++] = nums[o + 6];
+      buf[k++] = orNull(nums[o + 7]!);
+      buf[k++] = orNull(nums[o + 8]!);
+      const len = lens[i]!;
+      buf[k++] = args.slice(off, off + len);
+      off += len;
+      if (k === buf.length) {
+        multi.run(buf);
+        k = 0;
+      }
     }
     this.k = k;
-    this.count++;
-    if (this.minTs === null || ts < this.minTs) this.minTs = ts;
-    if (this.maxTs === null || ts > this.maxTs) this.maxTs = ts;
+    this.count += b.n;
+    this.nextId += b.n;
   }
 
   flush(): void {
@@ -115,6 +113,10 @@ export class EventWriter {
   get lastId(): number | null {
     return this.count === 0 ? null : this.nextId - 1;
   }
+}
+
+function orNull(x: number): number | null {
+  return x === x ? x : null;
 }
 
 /** Inserts the sources row with zero counts; returns its id. */
@@ -151,8 +153,8 @@ export function finishSource(db: Db, sourceId: number, w: EventWriter, t: Source
     t.events,
     t.unparsed,
     t.lost,
-    w.minTs,
-    w.maxTs,
+    t.minTs,
+    t.maxTs,
     w.count === 0 ? null : w.firstId,
     w.lastId,
     sourceId,

@@ -3,7 +3,6 @@
  * A file is ingested whole or not at all: any error, an interrupt (AbortSignal), a kill -9 or a
  * full disk leaves the database as it was before the file (SQLite's rollback journal).
  */
-import { createHash } from 'node:crypto';
 import { createReadStream, promises as fsp } from 'node:fs';
 import { isUtf8 } from 'node:buffer';
 import { createGunzip } from 'node:zlib';
@@ -11,9 +10,10 @@ import { Readable } from 'node:stream';
 import { pickParser, SNIFF_BYTES } from '../../parsers/index.js';
 import { DiagnosticCounter, type DiagnosticCount } from '../core/diagnostics.js';
 import { InputError, InterruptedError, ParseError } from '../core/errors.js';
-import type { Parser, SourceFacts, TraceEvent } from '../core/types.js';
+import type { Parser, SourceFacts } from '../core/types.js';
 import type { Db } from '../db/db.js';
-import { EventWriter, findSourceBySha, finishSource, insertSource } from '../db/writer.js';
+import { EventWriter, findSourceBySha, finishSource, insertSource, loadStrings } from '../db/writer.js';
+import { parseInWorker } from './pipeline.js';
 
 export const XTRACE_VERSION = '0.1.0';
 const READ_CHUNK = 1 << 20;
@@ -59,7 +59,6 @@ export async function ingestFile(db: Db, input: IngestInput, opts: IngestOptions
   const t0 = performance.now();
   const { path } = input;
   let total: number | null = null;
-  let sha: string | null = null;
   if (!input.stream) {
     const st = await fsp.stat(path).catch((e: NodeJS.ErrnoException) => {
       throw new InputError(`${path}: ${e.code === 'ENOENT' ? 'no such file' : e.message}`, path);
@@ -67,20 +66,14 @@ export async function ingestFile(db: Db, input: IngestInput, opts: IngestOptions
     if (st.isDirectory()) throw new InputError(`${path}: is a directory; give the trace files inside it`, path);
     total = st.size;
     if (total === 0) throw new InputError(`${path}: empty file, not a trace`, path);
-    // Hash first so that re-ingesting a file costs one read, not a whole parse.
-    sha = await hashFile(path);
-    const dup = findSourceBySha(db, sha);
-    if (dup) return duplicate(db, path, dup.id, t0);
   }
 
-  const rawHash = sha === null ? createHash('sha256') : null;
   let bytesRead = 0;
   const raw = input.stream ?? createReadStream(path, { highWaterMark: READ_CHUNK });
   const counted = (async function* () {
     for await (const chunk of raw) {
       const b = chunk as Buffer;
       bytesRead += b.length;
-      rawHash?.update(b);
       yield b;
     }
   })();
@@ -109,7 +102,7 @@ export async function ingestFile(db: Db, input: IngestInput, opts: IngestOptions
   try {
     sourceId = insertSource(db, {
       path,
-      sha256: sha ?? `pending:${process.pid}:${Date.now()}`,
+      sha256: `pending:${process.pid}:${Date.now()}`, // set below: the worker hashes the content as it parses
       bytes: 0,
       format: parser.name,
       domain: opts.domain,
@@ -117,47 +110,48 @@ export async function ingestFile(db: Db, input: IngestInput, opts: IngestOptions
       version: XTRACE_VERSION,
     });
     const w = new EventWriter(db, sourceId);
+    const known = loadStrings(db);
     const onEvent = opts.onEvent;
-    const sink = {
-      event: onEvent
-        ? (e: TraceEvent) => {
-            w.add(e);
-            onEvent(w.count);
-          }
-        : (e: TraceEvent) => w.add(e),
-      diag: (code: Parameters<DiagnosticCounter['add']>[0], line: number, detail?: string, count?: number) => diags.add(code, line, detail, count),
-      facts: (f: SourceFacts) => Object.assign(facts, f),
-    };
-    const p = parser.open(sink, { path, ...(opts.tscHz !== undefined ? { tscHz: opts.tscHz } : {}) });
-    const signal = opts.signal;
     let lastProgress = 0;
-    const feed = (b: Buffer) => {
-      if (signal?.aborted) throw new InterruptedError(`${path}: interrupted; nothing of this file was stored`);
-      p.write(b);
-      if (opts.onProgress && bytesRead - lastProgress >= 8 * READ_CHUNK) {
-        lastProgress = bytesRead;
-        opts.onProgress(bytesRead, total);
-      }
-    };
-    for (const b of headParts) feed(b);
-    if (headLen >= SNIFF_BYTES) for await (const b of iterRest(chunks)) feed(b);
-    p.end();
-    if (signal?.aborted) throw new InterruptedError(`${path}: interrupted; nothing of this file was stored`);
+    const interrupted = `${path}: interrupted; nothing of this file was stored`;
+    const allChunks = (async function* () {
+      yield* headParts;
+      if (headLen >= SNIFF_BYTES) yield* iterRest(chunks);
+    })();
+    const totals0 = await parseInWorker({
+      init: {
+        parser: parser.name,
+        path,
+        ...(opts.tscHz !== undefined ? { tscHz: opts.tscHz } : {}),
+        strings: known.strings,
+        nextStringId: known.nextId,
+      },
+      chunks: allChunks,
+      onBatch: (b) => {
+        w.addBatch(b);
+        onEvent?.(w.count);
+        if (opts.onProgress && bytesRead - lastProgress >= 8 * READ_CHUNK) {
+          lastProgress = bytesRead;
+          opts.onProgress(bytesRead, total);
+        }
+      },
+      onDiag: (d) => diags.add(d.code, d.line, d.detail, d.count),
+      onFacts: (f) => Object.assign(facts, f),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      interruptedMessage: interrupted,
+    });
     w.flush();
     opts.onProgress?.(bytesRead, total);
 
-    if (sha === null) {
-      sha = rawHash!.digest('hex');
-      const dup = findSourceBySha(db, sha);
-      if (dup) {
-        db.rollback();
-        return duplicate(db, path, dup.id, t0);
-      }
-      db.prepare('UPDATE sources SET sha256 = ? WHERE id = ?').run(sha, sourceId);
+    const dup = findSourceBySha(db, totals0.sha256);
+    if (dup) {
+      db.rollback();
+      return duplicate(db, path, dup.id, t0);
     }
+    db.prepare('UPDATE sources SET sha256 = ? WHERE id = ?').run(totals0.sha256, sourceId);
     db.prepare('UPDATE sources SET bytes = ? WHERE id = ?').run(bytesRead, sourceId);
     const lost = diags.get('lost_events') + diags.get('buffer_overrun') + diags.get('xtbuf_ring_wrapped');
-    const totals = { lines: facts.lines ?? facts.entriesInBuffer ?? w.count, events: w.count, unparsed: diags.get('unparsed_line'), lost, facts };
+    const totals = { lines: facts.lines ?? facts.entriesInBuffer ?? w.count, events: w.count, unparsed: diags.get('unparsed_line'), lost, facts, minTs: totals0.minTs, maxTs: totals0.maxTs };
     finishSource(db, sourceId, w, totals, diags.list());
     db.commit();
     return {
@@ -211,12 +205,6 @@ function duplicate(db: Db, path: string, id: number, t0: number): IngestResult {
     diagnostics: [],
     seconds: (performance.now() - t0) / 1000,
   };
-}
-
-async function hashFile(path: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(path, { highWaterMark: READ_CHUNK })) h.update(chunk as Buffer);
-  return h.digest('hex');
 }
 
 /** Yields the decompressed stream when the input starts with the gzip magic, else the input. */

@@ -1,0 +1,107 @@
+/**
+ * Events cross from the parsing worker to the inserting main thread in columnar batches:
+ * numbers in one Float64Array (transferred, not copied; NaN = NULL), all args in one string with
+ * their lengths, strings already interned (new ones travel with the batch). This keeps the
+ * per-event cost of the thread hop far below the cost of parsing or inserting one event.
+ */
+import type { DiagCode } from '../core/diagnostics.js';
+import type { RecordSink, SourceFacts, Timestamp, TraceEvent } from '../core/types.js';
+
+import { NUM_COLS, type EventBatch as Batch } from '../core/batch.js';
+
+export type { Batch };
+export const BATCH_EVENTS = 4096;
+
+export interface DiagMessage {
+  code: DiagCode;
+  line: number;
+  detail?: string;
+  count?: number;
+}
+
+/** Worker side: a RecordSink that interns strings and fills batches. */
+export class BatchEncoder implements RecordSink {
+  private nums = new Float64Array(BATCH_EVENTS * NUM_COLS);
+  private argLens = new Int32Array(BATCH_EVENTS);
+  private args: string[] = [];
+  private bigTs: (bigint | undefined)[] | null = null;
+  private newStrings: [number, string][] = [];
+  private n = 0;
+  count = 0;
+  minTs: Timestamp | null = null;
+  maxTs: Timestamp | null = null;
+  private readonly ids: Map<string, number>;
+
+  constructor(
+    initialStrings: [string, number][],
+    private nextStringId: number,
+    private readonly emit: (b: Batch) => void,
+    private readonly onDiag: (d: DiagMessage) => void,
+    private readonly onFacts: (f: SourceFacts) => void,
+  ) {
+    this.ids = new Map(initialStrings);
+  }
+
+  private id(s: string): number {
+    let id = this.ids.get(s);
+    if (id === undefined) {
+      id = this.nextStringId++;
+      this.ids.set(s, id);
+      this.newStrings.push([id, s]);
+    }
+    return id;
+  }
+
+  event(e: TraceEvent): void {
+    const i = this.n;
+    const o = i * NUM_COLS;
+    const nums = this.nums;
+    const ts = e.ts;
+    nums[o] = e.line;
+    if (typeof ts === 'number') nums[o + 1] = ts;
+    else {
+      (this.bigTs ??= [])[i] = ts;
+      nums[o + 1] = NaN;
+    }
+    nums[o + 2] = e.cpu ?? NaN;
+    nums[o + 3] = e.pid ?? NaN;
+    nums[o + 4] = e.tgid ?? NaN;
+    nums[o + 5] = e.comm === null ? NaN : this.id(e.comm);
+    nums[o + 6] = this.id(e.name);
+    nums[o + 7] = e.flags === null ? NaN : this.id(e.flags);
+    nums[o + 8] = e.part === null ? NaN : this.id(e.part);
+    this.argLens[i] = e.args.length;
+    this.args.push(e.args);
+    this.n = i + 1;
+    this.count++;
+    if (this.minTs === null || ts < this.minTs) this.minTs = ts;
+    if (this.maxTs === null || ts > this.maxTs) this.maxTs = ts;
+    if (this.n === BATCH_EVENTS) this.flush();
+  }
+
+  diag(code: DiagCode, line: number, detail?: string, count?: number): void {
+    this.onDiag({ code, line, ...(detail !== undefined ? { detail } : {}), ...(count !== undefined ? { count } : {}) });
+  }
+
+  facts(f: SourceFacts): void {
+    this.onFacts(f);
+  }
+
+  flush(): void {
+    if (this.n === 0) return;
+    this.emit({
+      n: this.n,
+      nums: this.nums,
+      bigTs: this.bigTs,
+      args: this.args.join(''),
+      argLens: this.argLens,
+      newStrings: this.newStrings,
+    });
+    this.nums = new Float64Array(BATCH_EVENTS * NUM_COLS);
+    this.argLens = new Int32Array(BATCH_EVENTS);
+    this.args = [];
+    this.bigTs = null;
+    this.newStrings = [];
+    this.n = 0;
+  }
+}

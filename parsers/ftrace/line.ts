@@ -90,8 +90,9 @@ export function splitEvent(rest: string): EventBody {
   const c = rest.indexOf(':');
   if (c > 0 && (c + 1 === rest.length || rest.charCodeAt(c + 1) === 32 || rest.charCodeAt(c + 1) === 9)) {
     const name = rest.slice(0, c);
-    // Names never contain spaces, except `<stack trace>` / `<user stack trace>`.
-    if (name.indexOf(' ') < 0 || name.charCodeAt(0) === 60 /* < */) {
+    // Names never contain spaces (except `<stack trace>` / `<user stack trace>`) nor parentheses
+    // (the kernel's `sys_read(fd: 3, ...)` has its first colon inside the argument list).
+    if ((name.indexOf(' ') < 0 && name.indexOf('(') < 0) || name.charCodeAt(0) === 60 /* < */) {
       let args = skipSpaces(rest, c + 1);
       if (name.charCodeAt(0) === 115 /* s */ && name.startsWith('sys_')) {
         if (name.startsWith('sys_enter_')) return { name, args: syscallArgs(args) };

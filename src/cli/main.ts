@@ -85,6 +85,9 @@ async function ingestCommand(files: string[], o: { db: string; domain: string; t
   db.pragma('journal_mode = DELETE');
   db.pragma('synchronous = NORMAL');
   db.pragma('cache_size = -65536');
+  // Test hook: a tiny database size limit makes SQLite fail exactly as on a full disk.
+  const maxPages = Number(process.env['XTRACE_TEST_MAX_PAGE_COUNT'] ?? 0);
+  if (maxPages > 0) db.pragma(`max_page_count = ${maxPages}`);
   const ac = new AbortController();
   const onSig = () => ac.abort();
   process.on('SIGINT', onSig);

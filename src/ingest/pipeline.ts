@@ -13,7 +13,16 @@ import type { WorkerInit } from './worker.js';
 /** Chunks sent but not yet acknowledged (each ≤ 1 MiB, a few batches each). */
 const MAX_IN_FLIGHT = 3;
 
-const workerUrl = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url);
+const fromSource = import.meta.url.endsWith('.ts');
+const workerUrl = new URL(fromSource ? './worker.ts' : './worker.js', import.meta.url);
+
+/** From TypeScript sources (tests under tsx) the worker must register the tsx loader first. */
+function startWorker(init: WorkerInit): Worker {
+  if (!fromSource) return new Worker(workerUrl, { workerData: init });
+  const api = import.meta.resolve('tsx/esm/api');
+  const boot = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(workerUrl.href)}); })`;
+  return new Worker(boot, { eval: true, workerData: init });
+}
 
 export interface PipelineOptions {
   init: WorkerInit;
@@ -34,7 +43,7 @@ type FromWorker =
   | { type: 'error'; parse: boolean; message: string; line?: number; stack?: string };
 
 export async function parseInWorker(o: PipelineOptions): Promise<BatchTotals> {
-  const worker = new Worker(workerUrl, { workerData: o.init });
+  const worker = startWorker(o.init);
   let inFlight = 0;
   let wake: (() => void) | null = null;
   const done = new Promise<BatchTotals>((resolve, reject) => {

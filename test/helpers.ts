@@ -1,0 +1,56 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { spawnSync } from 'node:child_process';
+import { openDb, type Db } from '../src/db/db.js';
+import { ingestFile, type IngestResult } from '../src/ingest/ingest.js';
+import { DIAGNOSTICS, type DiagCode } from '../src/core/diagnostics.js';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+export const SAMPLES = join(ROOT, 'samples');
+export const FIXTURES = join(ROOT, 'test', 'fixtures');
+
+export function tempDir(): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'xtrace-test-'));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Ingests files into a fresh database in a temp dir through the library. */
+export async function ingestAll(paths: string[], opts: { domain?: string; tscHz?: number } = {}): Promise<{ db: Db; results: IngestResult[]; cleanup: () => void; dbPath: string }> {
+  const t = tempDir();
+  const dbPath = join(t.dir, 'test.db');
+  const db = openDb(dbPath, { create: true });
+  const results: IngestResult[] = [];
+  for (const p of paths) results.push(await ingestFile(db, { path: p }, { domain: opts.domain ?? 'default', ...(opts.tscHz ? { tscHz: opts.tscHz } : {}) }));
+  return {
+    db,
+    results,
+    dbPath,
+    cleanup: () => {
+      db.close();
+      t.cleanup();
+    },
+  };
+}
+
+/** Runs the CLI from source (tsx), as a user would run `xtrace`. */
+export function xtrace(args: string[], opts: { input?: string | Buffer; env?: Record<string, string> } = {}): { status: number | null; stdout: string; stderr: string; signal: NodeJS.Signals | null } {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts'), ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    input: opts.input ?? '',
+    env: { ...process.env, NO_COLOR: '1', ...opts.env },
+    maxBuffer: 1 << 26,
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr, signal: r.signal };
+}
+
+/** sources.lines = events + Σ line-counting diagnostics, for every source. Returns offending rows. */
+export function unaccountedLines(db: Db): { id: number; lines: number; accounted: number }[] {
+  const lineCodes = (Object.keys(DIAGNOSTICS) as DiagCode[]).filter((c) => DIAGNOSTICS[c].line);
+  const q = db.prepare<{ id: number; lines: number; accounted: number }>(
+    `SELECT s.id, s.lines, s.events + coalesce((SELECT sum(count) FROM diagnostics d WHERE d.source_id = s.id AND d.code IN (${lineCodes.map(() => '?').join(',')})), 0) AS accounted FROM sources s`,
+  );
+  return q.all(...lineCodes).filter((r) => r.lines !== r.accounted);
+}

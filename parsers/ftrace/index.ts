@@ -10,10 +10,12 @@ import {
   parseLatencyPrefix,
   parseLost,
   splitEvent,
+  type LatencyPrefix,
   type LinePrefix,
 } from './line.js';
 
 const PREFIXED_RE = /^\s*(\S+):\s+(.*)$/;
+const PART_IN_COMM_RE = /^(\S+):\s+(\S.*)$/;
 const ENTRIES_RE = /entries-in-buffer\/entries-written:\s*(\d+)\/(\d+)\s+#P:(\d+)/;
 const TRACER_RE = /^#\s*tracer:\s*(\S+)/;
 const LATENCY_HEADER_RE = /^#\s*\S+ latency trace v\d/;
@@ -47,7 +49,17 @@ export class FtraceLines {
     if (c0 === 35 /* # */) return this.header(text, n);
     // Fast path: an event line.
     const p = this.latency ? parseLatencyPrefix(text) ?? parseKernelPrefix(text) : parseKernelPrefix(text);
-    if (p !== null) return this.event(p, null, n);
+    if (p !== null && p.rest.length > 0) {
+      // `trace.dat: bash-123 [001] ...` (multi-file trace-cmd report): the lazy comm took the prefix.
+      if (p.comm.indexOf(': ') > 0) {
+        const m = PART_IN_COMM_RE.exec(p.comm);
+        if (m !== null) {
+          p.comm = m[2]!;
+          return this.event(p, m[1]!, n);
+        }
+      }
+      return this.event(p, null, n);
+    }
     this.other(text, n);
   }
 
@@ -60,9 +72,11 @@ export class FtraceLines {
       sink.diag('lost_events_line', n);
       return sink.diag('lost_events', n, `line ${n}: CPU ${lost.cpu} lost ${lost.lost} events`, lost.lost);
     }
-    if (TRACECMD_HEADER_RE.test(text)) {
+    const pre = PREFIXED_RE.exec(text);
+    const unprefixed = pre !== null && TRACECMD_HEADER_RE.test(pre[2]!) ? pre[2]! : text;
+    if (TRACECMD_HEADER_RE.test(unprefixed)) {
       this.sawTraceCmd = true;
-      const cpus = /^cpus=(\d+)/.exec(text);
+      const cpus = /^cpus=(\d+)/.exec(unprefixed);
       if (cpus) sink.facts({ cpus: +cpus[1]! });
       return sink.diag('tracecmd_header', n);
     }
@@ -72,10 +86,9 @@ export class FtraceLines {
       return sink.diag('stack_line', n);
     }
     // Multi-file / multi-instance trace-cmd report: `file.dat: comm-pid [cpu] ...`.
-    const pre = PREFIXED_RE.exec(text);
     if (pre !== null) {
       const p = parseKernelPrefix(pre[2]!);
-      if (p !== null) return this.event(p, pre[1]!, n);
+      if (p !== null && p.rest.length > 0) return this.event(p, pre[1]!, n);
     }
     if (this.pending !== null && !LOOKS_LIKE_EVENT_RE.test(text)) {
       this.pending.args += '\n' + text;
@@ -115,10 +128,16 @@ export class FtraceLines {
       this.sink.facts({ variant: this.sawTraceCmd ? 'trace-cmd' : this.variant });
     }
     let ts: Timestamp;
-    if (this.latency) {
-      // Latency format: microseconds relative to the start of the buffer.
-      if (!this.clockSet) this.setClock('relative-us', 'latency-relative');
-      ts = p.frac === null ? +p.sec * 1000 : secondsToNs(p.sec, p.frac);
+    if (this.latency && (p as LatencyPrefix).mark !== undefined) {
+      // Latency format: µs relative to the start of the buffer (`123us!:`) on ns clocks, raw
+      // ticks relative to it (`123:`) on counter / tsc clocks.
+      if ((p as LatencyPrefix).mark === null) {
+        if (!this.clockSet) this.setClock('ticks', 'latency-relative-ticks');
+        ts = parseTicks(p.sec);
+      } else {
+        if (!this.clockSet) this.setClock('relative-us', 'latency-relative');
+        ts = +p.sec * 1000;
+      }
     } else if (p.frac !== null) {
       if (!this.clockSet) this.setClock('ns', 'ns');
       ts = secondsToNs(p.sec, p.frac);

@@ -87,6 +87,10 @@ const SYSCALL_ENTER_RE = /^sys_(\w+)\((.*)\)$/;
  *  - function-tracer lines without `name:` (`do_sys_open <-sys_open`) are named `function`.
  */
 export function splitEvent(rest: string): EventBody {
+  // `<stack trace>` / `<user stack trace>`: the kernel prints no colon after them.
+  if (rest.charCodeAt(0) === 60 /* < */ && rest.charCodeAt(rest.length - 1) === 62 /* > */ && rest.indexOf(':') < 0) {
+    return { name: rest, args: '' };
+  }
   const c = rest.indexOf(':');
   if (c > 0 && (c + 1 === rest.length || rest.charCodeAt(c + 1) === 32 || rest.charCodeAt(c + 1) === 9)) {
     const name = rest.slice(0, c);
@@ -167,8 +171,8 @@ export const TRACECMD_HEADER_RE = /^(?:version = \d+|cpus=\d+|CPU \d+ is empty|t
 /** `##### CPU 3 buffer started ####` */
 export const CPU_STARTED_RE = /^#{3,}\s*CPU \d+ buffer started\s*#+\s*$/;
 
-/** A line that tries to be an event line (a `[cpu]` column and a timestamp) but did not parse. */
-export const LOOKS_LIKE_EVENT_RE = /\[\d{1,4}\].*\d+(?:\.\d+)?:/;
+/** A line that starts like an event line (`comm-pid [cpu]`, maybe with a tgid column) but did not parse. */
+export const LOOKS_LIKE_EVENT_RE = /^\s*\S.*?-\d+\s+(?:\(\s*(?:\d+|-+)\s*\)\s+)?\[\d{1,4}\]/;
 
 /**
  * Known events whose last field is fixed: an event of these kinds that does not end with it

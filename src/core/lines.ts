@@ -65,7 +65,8 @@ export class LineTokenizer {
     while (start < len) {
       let nl = text.indexOf('\n', start);
       if (nl < 0) nl = len;
-      if (nl - start > MAX_LINE_BYTES) this.tooLong();
+      // UTF-16 length ≤ byte length ≤ 3 × UTF-16 length: measure bytes only when it matters.
+      if (nl - start > MAX_LINE_BYTES / 3 && Buffer.byteLength(text.slice(start, nl)) > MAX_LINE_BYTES) this.tooLong();
       let stop = nl;
       if (stop > start && text.charCodeAt(stop - 1) === 13) stop--;
       onLine(text.slice(start, stop), ++this.lineNo);

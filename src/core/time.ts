@@ -13,7 +13,10 @@ export function secondsToNs(sec: string, frac: string): Timestamp {
   if (f.length > 9) f = f.slice(0, 9);
   const s = +sec;
   const fr = f.length === 0 ? 0 : +f * POW10[9 - f.length]!;
-  if (s <= MAX_SAFE_SECONDS) return s * 1e9 + fr;
+  if (s <= MAX_SAFE_SECONDS + 1) {
+    const v = s * 1e9 + fr;
+    if (v <= Number.MAX_SAFE_INTEGER) return v;
+  }
   return BigInt(sec) * 1_000_000_000n + BigInt(fr);
 }
 
@@ -25,16 +28,8 @@ export function parseTicks(digits: string): Timestamp {
 
 /** Raw TSC ticks → ns with an exact integer computation (rounded to nearest). */
 export function ticksToNs(ticks: Timestamp, hz: number): Timestamp {
-  if (typeof ticks === 'number' && ticks < 9e6 && Number.isInteger(hz)) {
-    return Math.round((ticks * 1e9) / hz);
-  }
   const t = BigInt(ticks);
   const h = BigInt(Math.round(hz));
   const ns = (t * 1_000_000_000n + h / 2n) / h;
   return ns <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(ns) : ns;
-}
-
-/** Number or bigint compare: a < b. */
-export function tsLess(a: Timestamp, b: Timestamp): boolean {
-  return a < b;
 }

@@ -21,8 +21,6 @@ export interface EventBatch {
 
 export interface BatchTotals {
   count: number;
-  /** SHA-256 of the decompressed input. */
-  sha256: string;
   minTs: Timestamp | null;
   maxTs: Timestamp | null;
 }

@@ -31,6 +31,10 @@ export class BatchEncoder implements RecordSink {
   minTs: Timestamp | null = null;
   maxTs: Timestamp | null = null;
   private readonly ids: Map<string, number>;
+  /** pid → [comm, id]: a task's comm rarely changes, and an integer key is cheaper to hash. */
+  private readonly commByPid = new Map<number, [string, number]>();
+  private lastFlags = '';
+  private lastFlagsId = -1;
 
   constructor(
     initialStrings: [string, number][],
@@ -52,6 +56,15 @@ export class BatchEncoder implements RecordSink {
     return id;
   }
 
+  private commId(comm: string, pid: number | null): number {
+    if (pid === null) return this.id(comm);
+    const c = this.commByPid.get(pid);
+    if (c !== undefined && c[0] === comm) return c[1];
+    const id = this.id(comm);
+    this.commByPid.set(pid, [comm, id]);
+    return id;
+  }
+
   event(e: TraceEvent): void {
     const i = this.n;
     const o = i * NUM_COLS;
@@ -66,9 +79,12 @@ export class BatchEncoder implements RecordSink {
     nums[o + 2] = e.cpu ?? NaN;
     nums[o + 3] = e.pid ?? NaN;
     nums[o + 4] = e.tgid ?? NaN;
-    nums[o + 5] = e.comm === null ? NaN : this.id(e.comm);
+    nums[o + 5] = e.comm === null ? NaN : this.commId(e.comm, e.pid);
     nums[o + 6] = this.id(e.name);
-    nums[o + 7] = e.flags === null ? NaN : this.id(e.flags);
+    const flags = e.flags;
+    if (flags === null) nums[o + 7] = NaN;
+    else if (flags === this.lastFlags) nums[o + 7] = this.lastFlagsId;
+    else nums[o + 7] = this.lastFlagsId = this.id((this.lastFlags = flags));
     nums[o + 8] = e.part === null ? NaN : this.id(e.part);
     this.argLens[i] = e.args.length;
     this.args.push(e.args);

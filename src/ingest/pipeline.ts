@@ -3,6 +3,7 @@
  * parsing (worker) and inserting (this thread, in `onBatch`) overlap on two cores while memory
  * stays flat whatever the input size.
  */
+import { createHash } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import type { EventBatch, BatchTotals } from '../core/batch.js';
 import { InterruptedError, ParseError } from '../core/errors.js';
@@ -42,7 +43,12 @@ type FromWorker =
   | ({ type: 'done' } & BatchTotals)
   | { type: 'error'; parse: boolean; message: string; line?: number; stack?: string };
 
-export async function parseInWorker(o: PipelineOptions): Promise<BatchTotals> {
+/**
+ * Also hashes the (decompressed) content on this thread, which waits on SQLite less than the
+ * worker waits on parsing: sources.sha256 identifies a trace whatever its compression.
+ */
+export async function parseInWorker(o: PipelineOptions): Promise<BatchTotals & { sha256: string }> {
+  const hash = createHash('sha256');
   const worker = startWorker(o.init);
   let inFlight = 0;
   let wake: (() => void) | null = null;
@@ -68,7 +74,7 @@ export async function parseInWorker(o: PipelineOptions): Promise<BatchTotals> {
           o.onFacts(m.facts);
           break;
         case 'done':
-          resolve({ count: m.count, minTs: m.minTs, maxTs: m.maxTs, sha256: m.sha256 });
+          resolve({ count: m.count, minTs: m.minTs, maxTs: m.maxTs });
           break;
         case 'error': {
           if (m.parse) reject(new ParseError(m.message, m.line ?? 0));
@@ -93,6 +99,7 @@ export async function parseInWorker(o: PipelineOptions): Promise<BatchTotals> {
       check();
       while (inFlight >= MAX_IN_FLIGHT) await Promise.race([new Promise<void>((r) => (wake = r)), done]);
       check();
+      hash.update(c);
       const whole = c.byteOffset === 0 && c.byteLength === c.buffer.byteLength && c.buffer instanceof ArrayBuffer;
       const ab = whole ? (c.buffer as ArrayBuffer) : (c.buffer.slice(c.byteOffset, c.byteOffset + c.byteLength) as ArrayBuffer);
       inFlight++;
@@ -102,7 +109,7 @@ export async function parseInWorker(o: PipelineOptions): Promise<BatchTotals> {
     worker.postMessage({ type: 'end' });
     const totals = await done;
     check();
-    return totals;
+    return { ...totals, sha256: hash.digest('hex') };
   } finally {
     await worker.terminate();
   }

@@ -1,13 +1,10 @@
 /**
  * Parsing worker: bytes in (transferred chunks), batches of interned events out. Runs the parser
  * on the second core while the main thread inserts, so parse and insert overlap.
- * The worker also hashes the (decompressed) content: sources.sha256 identifies a trace whatever
- * its compression.
  * Protocol (main → worker): {type:'chunk', buf} ... {type:'end'}; the worker answers every chunk
  * with {type:'ack'} after posting the batches it produced, so the main thread can bound the
  * data in flight. Worker → main: batch, diag, facts, ack, done, error.
  */
-import { createHash } from 'node:crypto';
 import { parentPort, workerData } from 'node:worker_threads';
 import { parserByName } from '../../parsers/index.js';
 import { ParseError } from '../core/errors.js';
@@ -39,20 +36,17 @@ function fail(e: unknown): void {
 }
 
 let failed = false;
-const hash = createHash('sha256');
 port.on('message', (m: { type: 'chunk'; buf: ArrayBuffer; len: number } | { type: 'end' }) => {
   if (failed) return;
   try {
     if (m.type === 'chunk') {
-      const b = Buffer.from(m.buf, 0, m.len);
-      hash.update(b);
-      p.write(b);
+      p.write(Buffer.from(m.buf, 0, m.len));
       enc.flush();
       port.postMessage({ type: 'ack' });
     } else {
       p.end();
       enc.flush();
-      port.postMessage({ type: 'done', count: enc.count, minTs: enc.minTs, maxTs: enc.maxTs, sha256: hash.digest('hex') });
+      port.postMessage({ type: 'done', count: enc.count, minTs: enc.minTs, maxTs: enc.maxTs });
     }
   } catch (e) {
     failed = true;

@@ -90,9 +90,13 @@ export async function ingestFile(db: Db, input: IngestInput, opts: IngestOptions
     first = await chunks.next();
   }
   const head = Buffer.concat(headParts);
-  if (head.length === 0) throw new InputError(`${path}: empty file, not a trace`, path);
+  const refuse = (why: string): never => {
+    (raw as { destroy?: () => void }).destroy?.(); // release the file now, not at garbage collection
+    throw new InputError(`${path}: ${why}`, path);
+  };
+  if (head.length === 0) refuse('empty file, not a trace');
   const pick = pickParser(head.subarray(0, SNIFF_BYTES));
-  if (pick === null) throw new InputError(`${path}: ${whyNotATrace(head)}`, path);
+  if (pick === null) return refuse(whyNotATrace(head));
   const parser: Parser = pick.parser;
 
   const diags = new DiagnosticCounter();
@@ -102,7 +106,7 @@ export async function ingestFile(db: Db, input: IngestInput, opts: IngestOptions
   try {
     sourceId = insertSource(db, {
       path,
-      sha256: `pending:${process.pid}:${Date.now()}`, // set below: the worker hashes the content as it parses
+      sha256: `pending:${process.pid}:${Date.now()}`, // set below: the content is hashed as it streams
       bytes: 0,
       format: parser.name,
       domain: opts.domain,

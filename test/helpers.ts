@@ -9,7 +9,6 @@ import { DIAGNOSTICS, type DiagCode } from '../src/core/diagnostics.js';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const SAMPLES = join(ROOT, 'samples');
-export const FIXTURES = join(ROOT, 'test', 'fixtures');
 
 export function tempDir(): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'xtrace-test-'));

@@ -57,7 +57,7 @@ Examples:
   xtrace ingest --db run.db --domain domU guest.txt.gz
   xtrace ingest --db run.db --domain dom0 --tsc-hz 2893299000 dom0-tsc.txt
   cat /sys/kernel/tracing/trace | xtrace ingest --db live.db -
-Each file is one transaction: it is stored whole or not at all. Re-ingesting the same bytes is a no-op.`,
+Each file is one transaction: it is stored whole or not at all. Ingesting the same content again (plain, .gz or stdin) is a no-op.`,
     )
     .action(async (files: string[], o: { db: string; domain: string; tscHz?: number; quiet?: boolean; json?: boolean }) => {
       process.exitCode = await ingestCommand(files, o);

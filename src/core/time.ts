@@ -1,6 +1,5 @@
 import type { Timestamp } from './types.js';
 
-const MAX_SAFE_SECONDS = Math.floor(Number.MAX_SAFE_INTEGER / 1e9) - 1;
 const POW10 = [1, 10, 100, 1000, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
 
 /**
@@ -13,10 +12,9 @@ export function secondsToNs(sec: string, frac: string): Timestamp {
   if (f.length > 9) f = f.slice(0, 9);
   const s = +sec;
   const fr = f.length === 0 ? 0 : +f * POW10[9 - f.length]!;
-  if (s <= MAX_SAFE_SECONDS + 1) {
-    const v = s * 1e9 + fr;
-    if (v <= Number.MAX_SAFE_INTEGER) return v;
-  }
+  // Below 2^53 both terms and their sum are exact doubles; above, compute in bigint.
+  const v = s * 1e9 + fr;
+  if (v <= Number.MAX_SAFE_INTEGER) return v;
   return BigInt(sec) * 1_000_000_000n + BigInt(fr);
 }
 

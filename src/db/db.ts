@@ -17,10 +17,6 @@ export interface Statement<Row = unknown> {
   run(...params: SqlValue[]): { changes: number; lastInsertRowid: number | bigint };
   get(...params: SqlValue[]): Row | undefined;
   all(...params: SqlValue[]): Row[];
-  iterate(...params: SqlValue[]): IterableIterator<Row>;
-  /** Column names of a statement that returns rows, else null. */
-  columnNames(): string[] | null;
-  readonly reader: boolean;
 }
 
 export interface Db {
@@ -63,9 +59,6 @@ class SqliteDb implements Db {
       run: (...p: SqlValue[]) => s.run(...p),
       get: (...p: SqlValue[]) => s.get(...p) as Row | undefined,
       all: (...p: SqlValue[]) => s.all(...p) as Row[],
-      iterate: (...p: SqlValue[]) => s.iterate(...p) as IterableIterator<Row>,
-      columnNames: () => (s.reader ? s.columns().map((c) => c.name) : null),
-      reader: s.reader,
     };
   }
   transaction<T>(fn: () => T): T {

@@ -1,7 +1,7 @@
 /**
- * The bulk insert path: events are appended with explicit ids through a prepared multi-row
- * INSERT (ROWS_PER_STATEMENT rows per call), strings are interned in memory and written once.
- * Must run inside the caller's transaction (the whole file is one transaction).
+ * The bulk insert path: events arrive in batches from the parsing worker (strings already interned
+ * there; new ones travel with the batch) and are appended through a prepared multi-row INSERT
+ * (ROWS_PER_STATEMENT rows per call). Must run inside the caller's transaction (one per file).
  */
 import type Database from 'better-sqlite3';
 import type { DiagnosticCount } from '../core/diagnostics.js';
@@ -15,10 +15,9 @@ const ROWS_PER_STATEMENT = 400;
 
 /** The interned strings of a database, for the parsing worker's own intern table. */
 export function loadStrings(db: Db): { strings: [string, number][]; nextId: number } {
-  const raw = rawHandle(db);
   const strings: [string, number][] = [];
   let max = 0;
-  for (const r of raw.prepare('SELECT id, value FROM strings').iterate() as IterableIterator<{ id: number; value: string }>) {
+  for (const r of db.prepare<{ id: number; value: string }>('SELECT id, value FROM strings').all()) {
     strings.push([r.value, r.id]);
     if (r.id > max) max = r.id;
   }
@@ -45,14 +44,13 @@ export interface SourceTotals {
   facts: SourceFacts;
 }
 
-/** Appends batches of events (see src/ingest/batch.ts) with explicit ids. */
+/** Appends batches of events (see src/core/batch.ts); rows get consecutive rowids from firstId. */
 export class EventWriter {
   private readonly multi: Database.Statement;
   private readonly single: Database.Statement;
   private readonly insString: Database.Statement;
   private readonly buf: unknown[] = new Array(COLS * ROWS_PER_STATEMENT);
   private k = 0;
-  private nextId: number;
   readonly firstId: number;
   count = 0;
 
@@ -66,8 +64,7 @@ export class EventWriter {
     this.multi = raw.prepare('INSERT INTO event_data VALUES ' + new Array(ROWS_PER_STATEMENT).fill(row).join(','));
     this.single = raw.prepare('INSERT INTO event_data VALUES ' + row);
     this.insString = raw.prepare('INSERT INTO strings(id, value) VALUES (?, ?)');
-    this.nextId = ((raw.prepare('SELECT max(id) AS m FROM event_data').get() as { m: number | null }).m ?? 0) + 1;
-    this.firstId = this.nextId;
+    this.firstId = ((raw.prepare('SELECT max(id) AS m FROM event_data').get() as { m: number | null }).m ?? 0) + 1;
   }
 
   addBatch(b: EventBatch): void {
@@ -101,7 +98,6 @@ export class EventWriter {
     }
     this.k = k;
     this.count += b.n;
-    this.nextId += b.n;
   }
 
   flush(): void {
@@ -111,7 +107,7 @@ export class EventWriter {
   }
 
   get lastId(): number | null {
-    return this.count === 0 ? null : this.nextId - 1;
+    return this.count === 0 ? null : this.firstId + this.count - 1;
   }
 }
 

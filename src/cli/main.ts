@@ -11,6 +11,11 @@ import { openDb, type Db } from '../db/db.js';
 import { ingestFile, XTRACE_VERSION, type IngestResult } from '../ingest/ingest.js';
 import { sourceOverview } from '../analysis/sources.js';
 import { formatSummaryTable } from '../report/summary.js';
+import { builtinProfileNames, loadProfile } from '../correlate/profile.js';
+import { BUILTIN_PROFILES } from '../correlate/builtin.js';
+import { runReport } from '../report/run.js';
+import { REPORTERS, type ReporterName } from '../report/reporters.js';
+import { writeOutput } from './output.js';
 
 const colorOk = !process.env['NO_COLOR'] && process.stderr.isTTY === true;
 const err: ChalkInstance = new Chalk({ level: colorOk ? 1 : 0 });
@@ -76,7 +81,86 @@ Each file is one transaction: it is stored whole or not at all. Ingesting the sa
         db.close();
       }
     });
+  p.command('report')
+    .description('Correlate each request through the profile\'s points and print the per-stage latency breakdown (and store the requests in the database)')
+    .requiredOption('-p, --profile <name|file.json>', `built-in profile (${builtinProfileNames().join(', ')}) or a profile JSON file`)
+    .option('--db <file>', 'database file', 'xtrace.db')
+    .addOption(new Option('--warmup <n>', 'drop the first N complete requests of each run').default(0).argParser(parseCount))
+    .addOption(new Option('--trim <fraction>', 'drop this fraction of the fastest and of the slowest requests of each run').default(0.1).argParser(parseFraction))
+    .addOption(new Option('--trim-by <what>', 'trim by total latency, or each stage on its own').choices(['total', 'stage']).default('total'))
+    .addOption(new Option('--format <format>', 'output format').choices(Object.keys(REPORTERS)).default('table'))
+    .option('--out <file>', 'write the report to a file instead of stdout (written whole or not at all)')
+    .addOption(new Option('--offset <domain=ns>', 'clock offset of a domain: t_reference = t_domain + ns (repeatable); otherwise estimated').argParser(collectOffset))
+    .addHelpText(
+      'after',
+      `
+Examples:
+  xtrace report --profile linux-block                        # table on stdout
+  xtrace report --db run.db -p xen-blkback --format json --out report.json
+  xtrace report -p linux-block --warmup 5 --trim 0.1 --trim-by stage
+  xtrace report -p xen-blktap2 --offset dom0=-52000123456789
+  xtrace report -p ./my-profile.json --format markdown
+Runs are delimited by 'xtrace: run=<label> begin|end' markers (trace_marker or trace_printk); no markers = one run.
+The requests are stored in the database: SELECT * FROM request_stages WHERE run = '1';`,
+    )
+    .action((o: { profile: string; db: string; warmup: number; trim: number; trimBy: 'total' | 'stage'; format: ReporterName; out?: string; offset?: Map<string, bigint> }) => {
+      const profile = loadProfile(o.profile);
+      const db = openDb(o.db);
+      let text: string;
+      try {
+        const model = runReport(db, {
+          profile,
+          warmup: o.warmup,
+          trim: o.trim,
+          trimBy: o.trimBy,
+          ...(o.offset ? { offsets: o.offset } : {}),
+          version: XTRACE_VERSION,
+        });
+        const reporter = REPORTERS[o.format];
+        text = reporter.render(model, o.out ? new Chalk({ level: 0 }) : outColor);
+      } finally {
+        db.close();
+      }
+      writeOutput(text, o.out);
+    });
+
+  p.command('profiles')
+    .description('List the built-in profiles, or print one as JSON (a starting point for your own)')
+    .option('--show <name>', 'print this profile as JSON')
+    .action((o: { show?: string }) => {
+      if (o.show) {
+        const prof = BUILTIN_PROFILES[o.show];
+        if (!prof) throw new UsageError(`unknown profile "${o.show}": built-in profiles are ${builtinProfileNames().join(', ')}`);
+        process.stdout.write(JSON.stringify(prof, null, 2) + '\n');
+        return;
+      }
+      for (const n of builtinProfileNames()) {
+        const p = loadProfile(n);
+        process.stdout.write(`${n.padEnd(14)}${p.description}\n${' '.repeat(14)}${p.points.map((x) => (x.optional ? `[${x.name}]` : x.name)).join(' → ')}\n`);
+      }
+    });
   return p;
+}
+
+function parseCount(v: string): number {
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || !Number.isSafeInteger(n)) throw new InvalidArgumentError('expected a whole number ≥ 0');
+  return n;
+}
+
+function parseFraction(v: string): number {
+  const n = Number(v);
+  if (!/^\d*\.?\d+$/.test(v) || !(n >= 0 && n < 0.5)) throw new InvalidArgumentError('expected a fraction in [0, 0.5), e.g. 0.1');
+  return n;
+}
+
+function collectOffset(v: string, prev: Map<string, bigint> | undefined): Map<string, bigint> {
+  const m = /^([A-Za-z0-9_.-]+)=([+-]?\d+)$/.exec(v);
+  if (!m) throw new InvalidArgumentError('expected DOMAIN=NANOSECONDS, e.g. dom0=-52000123456789 (t_reference = t_dom0 + ns)');
+  const out = new Map(prev ?? []);
+  if (out.has(m[1]!)) throw new InvalidArgumentError(`offset of ${m[1]} given twice`);
+  out.set(m[1]!, BigInt(m[2]!));
+  return out;
 }
 
 async function ingestCommand(files: string[], o: { db: string; domain: string; tscHz?: number; quiet?: boolean; json?: boolean }): Promise<number> {

@@ -9,7 +9,9 @@ import { dirname, join } from 'node:path';
 import { InputError } from '../core/errors.js';
 import { DIAGNOSTICS } from '../core/diagnostics.js';
 
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
+/** queries/ files that bring a database from version i to i + 1. */
+const MIGRATIONS = ['001_schema.sql', '002_correlation.sql'];
 
 export type SqlValue = number | bigint | string | null | Buffer;
 
@@ -17,12 +19,15 @@ export interface Statement<Row = unknown> {
   run(...params: SqlValue[]): { changes: number; lastInsertRowid: number | bigint };
   get(...params: SqlValue[]): Row | undefined;
   all(...params: SqlValue[]): Row[];
+  /** Rows one at a time (no other statement may write while it runs). */
+  iterate(...params: SqlValue[]): IterableIterator<Row>;
 }
 
 export interface Db {
   readonly path: string;
   exec(sql: string): void;
-  prepare<Row = unknown>(sql: string, opts?: { bigints?: boolean }): Statement<Row>;
+  /** `bigints`: integers as bigint; `raw`: rows as arrays of column values (the fast path). */
+  prepare<Row = unknown>(sql: string, opts?: { bigints?: boolean; raw?: boolean }): Statement<Row>;
   /** Runs `fn` inside BEGIN … COMMIT; rolls back if it throws. */
   transaction<T>(fn: () => T): T;
   begin(): void;
@@ -52,13 +57,15 @@ class SqliteDb implements Db {
   exec(sql: string): void {
     this.db.exec(sql);
   }
-  prepare<Row = unknown>(sql: string, opts?: { bigints?: boolean }): Statement<Row> {
+  prepare<Row = unknown>(sql: string, opts?: { bigints?: boolean; raw?: boolean }): Statement<Row> {
     const s = this.db.prepare(sql);
     if (opts?.bigints) s.safeIntegers(true);
+    if (opts?.raw) s.raw(true);
     return {
       run: (...p: SqlValue[]) => s.run(...p),
       get: (...p: SqlValue[]) => s.get(...p) as Row | undefined,
       all: (...p: SqlValue[]) => s.all(...p) as Row[],
+      iterate: (...p: SqlValue[]) => s.iterate(...p) as IterableIterator<Row>,
     };
   }
   transaction<T>(fn: () => T): T {
@@ -111,7 +118,7 @@ export function openDb(path: string, opts: OpenOptions = {}): Db {
   }
   const db = new SqliteDb(raw, path);
   try {
-    migrate(db, !!opts.create && !opts.readonly);
+    migrate(db, !opts.readonly, !!opts.create && !opts.readonly);
   } catch (e) {
     db.close();
     throw e;
@@ -119,30 +126,32 @@ export function openDb(path: string, opts: OpenOptions = {}): Db {
   return db;
 }
 
-function migrate(db: SqliteDb, mayCreate: boolean): void {
+function migrate(db: SqliteDb, writable: boolean, mayCreate: boolean): void {
   const version = db.pragma('user_version') as [{ user_version: number }];
   const v = version[0]!.user_version;
   if (v === SCHEMA_VERSION) return;
   const tables = db.prepare<{ n: number }>("SELECT count(*) AS n FROM sqlite_schema WHERE type = 'table'").get()!.n;
   if (v === 0 && tables === 0) {
     if (!mayCreate) throw new InputError(`${db.path}: database is empty; ingest a trace first`, db.path);
-    const sql = readFileSync(join(queriesDir(), '001_schema.sql'), 'utf8');
-    db.transaction(() => {
-      db.exec(sql);
-      const ins = db.prepare('INSERT INTO diagnostic_codes(code, severity, counts_lines, description) VALUES (?, ?, ?, ?)');
-      for (const [code, d] of Object.entries(DIAGNOSTICS)) ins.run(code, d.severity, d.line ? 1 : 0, d.description);
-      const meta = db.prepare('INSERT INTO xt_meta(key, value) VALUES (?, ?)');
-      meta.run('schema_version', String(SCHEMA_VERSION));
-      meta.run('created_by', 'xtrace');
-      db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
-    });
-    return;
+  } else if (v === 0) {
+    throw new InputError(`${db.path}: is an SQLite database but not an xtrace one (no schema version); use another --db file`, db.path);
+  } else if (v > SCHEMA_VERSION) {
+    throw new InputError(`${db.path}: schema version ${v} is newer than this xtrace (reads up to ${SCHEMA_VERSION}); upgrade xtrace or re-ingest the traces into a new --db file`, db.path);
   }
-  if (v === 0) throw new InputError(`${db.path}: is an SQLite database but not an xtrace one (no schema version); use another --db file`, db.path);
-  throw new InputError(
-    `${db.path}: schema version ${v}, this xtrace reads version ${SCHEMA_VERSION}; re-ingest the traces into a new --db file`,
-    db.path,
-  );
+  // An older database is read as it is when opened read-only, and upgraded in place otherwise.
+  if (!writable) return;
+  db.transaction(() => {
+    for (let i = v; i < SCHEMA_VERSION; i++) {
+      db.exec(readFileSync(join(queriesDir(), MIGRATIONS[i]!), 'utf8'));
+      if (i === 0) {
+        const ins = db.prepare('INSERT INTO diagnostic_codes(code, severity, counts_lines, description) VALUES (?, ?, ?, ?)');
+        for (const [code, d] of Object.entries(DIAGNOSTICS)) ins.run(code, d.severity, d.line ? 1 : 0, d.description);
+        db.prepare('INSERT INTO xt_meta(key, value) VALUES (?, ?)').run('created_by', 'xtrace');
+      }
+    }
+    db.prepare('INSERT OR REPLACE INTO xt_meta(key, value) VALUES (?, ?)').run('schema_version', String(SCHEMA_VERSION));
+    db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
+  });
 }
 
 /** The better-sqlite3 handle behind a Db, for the bulk writer only. */

@@ -1,0 +1,536 @@
+/**
+ * Correlation: reads the events a profile needs from the database, in clock-adjusted time order
+ * across every source and domain, runs the matcher, and settles the clock offsets.
+ *
+ * With several clock domains it iterates: a coarse alignment from strongly-keyed event pairs,
+ * a matching pass, exact bounds from the complete requests' cross-domain links, and again with the
+ * refined offsets until they no longer move (at most MAX_PASSES).
+ */
+import type { Db } from '../db/db.js';
+import { InputError } from '../core/errors.js';
+import { Matcher, requestFieldValue, type CPoint, type EngineCounter, type Marker } from './engine.js';
+import type { Profile, ProfilePoint } from './profile.js';
+import { joinPairs } from './profile.js';
+import { RequestStore } from './store.js';
+import { BoundsCollector, densestWindow, solveShifts, type DomainShift } from './clock.js';
+
+export interface SourceInfo {
+  id: number;
+  path: string;
+  domain: number;
+  hasTimeBase: boolean;
+  firstTs: bigint;
+  firstEvent: number;
+  lastEvent: number;
+  lostEvents: number;
+  unparsedLines: number;
+}
+
+export interface DomainInfo {
+  name: string;
+  /** Smallest timestamp of the domain (local clock, ns): `rel` times count from it. */
+  base: bigint;
+  sources: SourceInfo[];
+}
+
+export interface DomainOffset {
+  domain: string;
+  method: DomainShift['method'] | 'unused';
+  /** t_reference = t_local + offset_ns; null when not applicable. */
+  offsetNs: bigint | null;
+  uncertaintyNs: number | null;
+  /** Feasible interval of the offset relative to the domain it was estimated from. */
+  lowerNs: bigint | null;
+  upperNs: bigint | null;
+  relativeTo: string | null;
+  links: number;
+}
+
+export interface CorrelateOptions {
+  /** Given offsets: t_reference = t_domain + offset (ns). */
+  offsets?: Map<string, bigint>;
+  onPass?: (pass: number, what: string) => void;
+}
+
+export interface Correlation {
+  profile: Profile;
+  /** Points present in the data, in path order. */
+  path: ProfilePoint[];
+  /** Profile points left out because their event never occurs. */
+  absent: string[];
+  domains: DomainInfo[];
+  reference: number;
+  shifts: DomainShift[];
+  offsets: DomainOffset[];
+  /** Adjusted time 0 in reference-clock ns (absolute = refBase + adjusted). */
+  refBase: bigint;
+  requests: RequestStore;
+  markers: Marker[];
+  counters: EngineCounter[];
+  passes: number;
+}
+
+const MAX_PASSES = 4;
+/** Cross-domain tolerance of the first pass, when the offset is only coarsely known. */
+const FIRST_PASS_SLACK_NS = 200_000;
+/** Width of the coarse-alignment window. */
+const COARSE_WINDOW_NS = 1_000_000;
+const READ_CHUNK = 32768;
+
+export function loadDomains(db: Db): DomainInfo[] {
+  const rows = db
+    .prepare<{ id: number; path: string; domain: string; has_time_base: bigint; first_ts_ns: bigint | null; first_event_id: bigint | null; last_event_id: bigint | null; lost_events: bigint; unparsed_lines: bigint }>(
+      'SELECT id, path, domain, has_time_base, first_ts_ns, first_event_id, last_event_id, lost_events, unparsed_lines FROM sources ORDER BY id',
+      { bigints: true },
+    )
+    .all();
+  const domains: DomainInfo[] = [];
+  for (const r of rows) {
+    if (r.first_ts_ns === null || r.first_event_id === null) continue;
+    let d = domains.findIndex((x) => x.name === r.domain);
+    if (d < 0) d = domains.push({ name: r.domain, base: r.first_ts_ns, sources: [] }) - 1;
+    const dom = domains[d]!;
+    if (r.first_ts_ns < dom.base) dom.base = r.first_ts_ns;
+    dom.sources.push({
+      id: Number(r.id),
+      path: r.path,
+      domain: d,
+      hasTimeBase: Number(r.has_time_base) === 1,
+      firstTs: r.first_ts_ns,
+      firstEvent: Number(r.first_event_id),
+      lastEvent: Number(r.last_event_id),
+      lostEvents: Number(r.lost_events),
+      unparsedLines: Number(r.unparsed_lines),
+    });
+  }
+  return domains;
+}
+
+interface Strings {
+  names: Map<number, string>;
+  idsOf(values: Iterable<string>): number[];
+  get(id: number | null): string | null;
+}
+
+function loadStrings(db: Db): Strings {
+  const names = new Map<number, string>();
+  for (const [id, v] of db.prepare<[number, string]>('SELECT id, value FROM strings', { raw: true }).iterate()) names.set(id, v);
+  const byValue = new Map<string, number>();
+  for (const [id, v] of names) byValue.set(v, id);
+  return {
+    names,
+    idsOf: (values) => [...values].map((v) => byValue.get(v)).filter((x): x is number => x !== undefined),
+    get: (id) => (id === null ? null : (names.get(id) ?? null)),
+  };
+}
+
+/** A literal prefix of an anchored regex (`^xt fe_queue…` → `xt fe_queue`), for a cheap SQL pre-filter. */
+function literalPrefix(re: string): string | null {
+  const m = /^\^((?:[A-Za-z0-9 _:=,-]|\\[.\\/ ])+)/.exec(re);
+  return m ? m[1]!.replace(/\\(.)/g, '$1') : null;
+}
+
+/** The SQL condition selecting the events a profile may use (null: every event). */
+function eventFilter(path: ProfilePoint[], profile: Profile, strings: Strings): { sql: string; params: (string | number)[] } | null {
+  const ids = new Set<number>();
+  const prefixes = new Set<string>();
+  const add = (event: string | string[], match: string | undefined): boolean => {
+    for (const n of Array.isArray(event) ? event : [event]) {
+      if (n !== '*') strings.idsOf([n]).forEach((i) => ids.add(i));
+      else {
+        const pre = match ? literalPrefix(match) : null;
+        if (pre === null) return false;
+        prefixes.add(pre);
+      }
+    }
+    return true;
+  };
+  for (const p of path) if (!add(p.event, p.match)) return null;
+  if (!add(profile.markers.event, profile.markers.match)) return null;
+  const parts: string[] = [];
+  const params: (string | number)[] = [];
+  if (ids.size) parts.push(`name_id IN (${[...ids].join(',')})`);
+  for (const p of prefixes) {
+    parts.push(`substr(args, 1, ${p.length}) = ?`);
+    params.push(p);
+  }
+  return { sql: parts.length ? `(${parts.join(' OR ')})` : '0', params };
+}
+
+/** Does any event of this point occur in the database? (optional points that never occur leave the path) */
+function pointOccurs(db: Db, p: ProfilePoint, strings: Strings): boolean {
+  const names = Array.isArray(p.event) ? p.event : [p.event];
+  if (names.includes('*')) {
+    const pre = p.match ? literalPrefix(p.match) : null;
+    if (pre === null) return true;
+    return db.prepare('SELECT 1 FROM event_data WHERE substr(args, 1, ?) = ? LIMIT 1').get(pre.length, pre) !== undefined;
+  }
+  const ids = strings.idsOf(names);
+  if (!ids.length) return false;
+  return db.prepare(`SELECT 1 FROM event_data WHERE name_id IN (${ids.join(',')}) LIMIT 1`).get() !== undefined;
+}
+
+type Row = [id: number, rel: number, cpu: number | null, pid: number | null, tgid: number | null, commId: number | null, nameId: number, args: string];
+
+/** Calls `each` for every selected event in adjusted-time order (k-way merge of the sources; each source in file order). */
+function streamEvents(db: Db, domains: DomainInfo[], shifts: number[], filter: ReturnType<typeof eventFilter>, each: (row: Row, domain: number, t: number) => void): void {
+  const where = filter ? ` AND ${filter.sql}` : '';
+  const stmt = db.prepare<Row>(
+    `SELECT id, ts_ns - ?, cpu, pid, tgid, comm_id, name_id, args FROM event_data WHERE id > ? AND id <= ?${where} ORDER BY id LIMIT ${READ_CHUNK}`,
+    { raw: true },
+  );
+  interface Cursor {
+    src: SourceInfo;
+    rows: Row[];
+    i: number;
+    after: number;
+    rel0: number;
+    shift: number;
+    done: boolean;
+  }
+  const cursors: Cursor[] = [];
+  for (const d of domains)
+    for (const s of d.sources)
+      cursors.push({ src: s, rows: [], i: 0, after: s.firstEvent - 1, rel0: Number(s.firstTs - d.base), shift: shifts[s.domain]!, done: false });
+  const fill = (c: Cursor): boolean => {
+    if (c.i < c.rows.length) return true;
+    if (c.done) return false;
+    c.rows = stmt.all(c.src.firstTs, c.after, c.src.lastEvent, ...(filter?.params ?? []));
+    c.i = 0;
+    if (c.rows.length < READ_CHUNK) c.done = true;
+    if (c.rows.length === 0) return false;
+    c.after = c.rows[c.rows.length - 1]![0];
+    return true;
+  };
+  const timeOf = (c: Cursor): number => c.rows[c.i]![1] + c.rel0 + c.shift;
+  const live = cursors.filter(fill);
+  if (live.length === 1) {
+    const c = live[0]!;
+    const off = c.rel0 + c.shift;
+    do {
+      const rows = c.rows;
+      for (let i = c.i; i < rows.length; i++) each(rows[i]!, c.src.domain, rows[i]![1] + off);
+      c.i = rows.length;
+    } while (fill(c));
+    return;
+  }
+  // Few sources: a linear scan for the earliest head is cheaper than a heap.
+  while (live.length) {
+    let bi = 0;
+    let bt = timeOf(live[0]!);
+    for (let k = 1; k < live.length; k++) {
+      const t = timeOf(live[k]!);
+      if (t < bt) {
+        bt = t;
+        bi = k;
+      }
+    }
+    const c = live[bi]!;
+    each(c.rows[c.i]!, c.src.domain, bt);
+    c.i++;
+    if (!fill(c)) live.splice(bi, 1);
+  }
+}
+
+function runPass(db: Db, profile: Profile, path: ProfilePoint[], domains: DomainInfo[], strings: Strings, shifts: number[], slack: number): { matcher: Matcher; store: RequestStore; seen: number } {
+  const store = new RequestStore(path.length);
+  const matcher = new Matcher(profile, path, store, { slack });
+  const filter = eventFilter(path, profile, strings);
+  const ctx = { cpu: null as number | null, pid: null as number | null, tgid: null as number | null, comm: null as string | null };
+  const needComm = path.some((p) => JSON.stringify(p.join?.on ?? []).includes('$comm') || p.keys.includes('$comm'));
+  let seen = 0;
+  streamEvents(db, domains, shifts, filter, (row, domain, t) => {
+    seen++;
+    ctx.cpu = row[2];
+    ctx.pid = row[3];
+    ctx.tgid = row[4];
+    ctx.comm = needComm ? strings.get(row[5]) : null;
+    matcher.push(row[0], domain, t, strings.names.get(row[6])!, row[7], ctx);
+  });
+  matcher.end();
+  return { matcher, store, seen };
+}
+
+/** Coarse shifts from strongly-keyed cross-role point pairs (see clock.ts densestWindow). */
+function coarseShifts(db: Db, profile: Profile, path: ProfilePoint[], domains: DomainInfo[], strings: Strings): { shifts: number[]; pairs: number; reference: number } {
+  const firstCounts = new Array(domains.length).fill(0) as number[];
+  const classifier = new Matcher(profile, path, { request() {} }, { slack: 0 });
+  const pts = classifier.points;
+  // Consecutive id-carrying points of different roles, where B's join keys are all carried by A.
+  const anchors: { a: CPoint; b: CPoint }[] = [];
+  let prev: CPoint | null = null;
+  for (const p of pts) {
+    if (p.mode !== 'nearest') continue;
+    if (prev && prev.def.role !== p.def.role && p.joinReq.every((f) => prev!.def.keys.includes(f) || prev!.joinReq.includes(f))) anchors.push({ a: prev, b: p });
+    prev = p;
+  }
+  const aTimes = anchors.map(() => new Map<string, [number, number][]>());
+  const bEvents = anchors.map(() => [] as [string, number, number][]);
+  const ctx = { cpu: null as number | null, pid: null as number | null, tgid: null as number | null, comm: null as string | null };
+  const filter = eventFilter(path, profile, strings);
+  streamEvents(
+    db,
+    domains,
+    domains.map(() => 0),
+    filter,
+    (row, domain, t) => {
+      ctx.cpu = row[2];
+      ctx.pid = row[3];
+      ctx.tgid = row[4];
+      ctx.comm = strings.get(row[5]);
+      for (const [p, vals] of classifier.classify(strings.names.get(row[6])!, row[7], ctx)) {
+        if (p.idx === 0) firstCounts[domain]!++;
+        anchors.forEach(({ a, b }, k) => {
+          if (p === a) {
+            const key = b.joinReq.map((f) => requestFieldValue(a, f, vals));
+            if (key.every((v) => v !== undefined)) {
+              const ks = key.join('\u0001');
+              const l = aTimes[k]!.get(ks);
+              if (l) l.push([t, domain]);
+              else aTimes[k]!.set(ks, [[t, domain]]);
+            }
+          }
+          if (p === b) {
+            const key = b.joinPos.map((i) => vals[i]);
+            if (key.every((v) => v !== undefined)) bEvents[k]!.push([key.join('\u0001'), t, domain]);
+          }
+        });
+      }
+    },
+  );
+  // Differences per ordered domain pair (A's domain, B's domain).
+  const diffs = new Map<string, number[]>();
+  anchors.forEach((_, k) => {
+    for (const [key, tb, db_] of bEvents[k]!) {
+      const l = aTimes[k]!.get(key);
+      if (!l) continue;
+      for (let i = 0; i < l.length && i < 64; i++) {
+        const [ta, da] = l[i]!;
+        if (da === db_) continue;
+        const pk = `${da},${db_}`;
+        const arr = diffs.get(pk);
+        if (arr) arr.push(tb - ta);
+        else diffs.set(pk, [tb - ta]);
+      }
+    }
+  });
+  const bounds = new BoundsCollector();
+  for (const [pk, arr] of diffs) {
+    const [da, db_] = pk.split(',').map(Number) as [number, number];
+    const w = densestWindow(Float64Array.from(arr), COARSE_WINDOW_NS);
+    // The closest pair of the cluster: A at 0, B at w.min (B after A by the smallest latency).
+    if (w) bounds.link(da, 0, db_, w.min, () => 'coarse');
+  }
+  // The reference domain is the one where requests start (most first-point events).
+  const reference = firstCounts.indexOf(Math.max(...firstCounts));
+  return { shifts: coarseSolve(domains.length, reference, bounds), pairs: diffs.size, reference };
+}
+
+function coarseSolve(n: number, reference: number, bounds: BoundsCollector): number[] {
+  const shifts: (number | null)[] = new Array(n).fill(null);
+  shifts[reference] = 0;
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const p of bounds.list()) {
+      const both = Number.isFinite(p.lo) && Number.isFinite(p.hi);
+      const delta = both ? (p.lo + p.hi) / 2 : Number.isFinite(p.lo) ? p.lo : p.hi;
+      if (shifts[p.x] !== null && shifts[p.y] === null) {
+        shifts[p.y] = shifts[p.x]! + delta;
+        changed = true;
+      } else if (shifts[p.y] !== null && shifts[p.x] === null) {
+        shifts[p.x] = shifts[p.y]! - delta;
+        changed = true;
+      }
+    }
+  }
+  return shifts.map((s) => s ?? 0);
+}
+
+/** Exact bounds from the cross-domain links of complete requests. */
+function linkBounds(store: RequestStore, path: ProfilePoint[], shifts: number[], domains: DomainInfo[]): BoundsCollector {
+  const b = new BoundsCollector();
+  const P = path.length;
+  for (let i = 0; i < store.length; i++) {
+    if (store.status(i) !== 'complete') continue;
+    let pa = -1;
+    for (let p = 0; p < P; p++) {
+      if (pa >= 0) {
+        const da = store.domain(i, pa);
+        const d = store.domain(i, p);
+        if (da !== d) {
+          const a = pa;
+          b.link(da, store.t(i, pa) - shifts[da]!, d, store.t(i, p) - shifts[d]!, () => `${path[a]!.name}→${path[p]!.name} of the request with events ${store.event(i, a)} and ${store.event(i, p)}`);
+        }
+      }
+      pa = p;
+    }
+  }
+  void domains;
+  return b;
+}
+
+export function correlate(db: Db, profile: Profile, opts: CorrelateOptions = {}): Correlation {
+  const domains = loadDomains(db);
+  if (domains.length === 0) throw new InputError(`${db.path}: the database holds no event; ingest a trace first`, db.path);
+  const strings = loadStrings(db);
+
+  // Effective path: optional points whose event never occurs are left out.
+  const absent: string[] = [];
+  const path = profile.points.filter((p) => {
+    if (!p.optional || pointOccurs(db, p, strings)) return true;
+    absent.push(p.name);
+    return false;
+  });
+  checkEffectivePath(profile, path);
+
+  // Sources without a time base cannot be used for latencies.
+  const filter = eventFilter(path, profile, strings);
+  for (const d of domains)
+    for (const s of d.sources) {
+      if (s.hasTimeBase) continue;
+      const uses = filter === null || db.prepare(`SELECT 1 FROM event_data WHERE source_id = ? AND ${filter.sql} LIMIT 1`).get(s.id, ...filter.params) !== undefined;
+      if (uses)
+        throw new InputError(
+          `${s.path}: domain ${d.name} has no time base (raw counter ticks); latencies cannot be computed. Re-ingest it with --tsc-hz (x86-tsc) or record with a nanosecond trace clock (local, global, mono)`,
+          s.path,
+        );
+    }
+
+  const givenOffsets = new Map<number, bigint>();
+  for (const [name, off] of opts.offsets ?? []) {
+    const d = domains.findIndex((x) => x.name === name);
+    if (d < 0) throw new InputError(`--offset ${name}=…: no domain named ${name} in the database (domains: ${domains.map((x) => x.name).join(', ')})`);
+    givenOffsets.set(d, off);
+  }
+
+  const roles = new Set(path.map((p) => p.role));
+  let shifts = domains.map(() => 0);
+  let slack = 0;
+  let reference = 0;
+  let givenShifts = new Map<number, number>();
+  if (roles.size > 1) {
+    const coarse = coarseShifts(db, profile, path, domains, strings);
+    reference = coarse.reference;
+    if (givenOffsets.has(reference)) throw new InputError(`--offset ${domains[reference]!.name}=…: ${domains[reference]!.name} is the reference domain (where requests start; its offset is 0); give the other domains' offsets relative to it`);
+    givenShifts = new Map([...givenOffsets].map(([d, off]) => [d, givenShift(domains, reference, d, off)] as [number, number]));
+    shifts = coarse.shifts;
+    for (const [d, s] of givenShifts) shifts[d] = s;
+    slack = FIRST_PASS_SLACK_NS;
+    opts.onPass?.(0, `coarse alignment from ${coarse.pairs} domain pair(s)`);
+  }
+
+  let pass = 0;
+  let result: ReturnType<typeof runPass>;
+  let solved: DomainShift[] = [];
+  for (;;) {
+    pass++;
+    result = runPass(db, profile, path, domains, strings, shifts, slack);
+    opts.onPass?.(pass, `${result.store.length} requests`);
+    if (roles.size <= 1) {
+      const perDomain = new Array(domains.length).fill(0) as number[];
+      for (let i = 0; i < result.store.length; i++) if (result.store.status(i) === 'complete') perDomain[result.store.domain(i, 0)]!++;
+      reference = Math.max(0, perDomain.indexOf(Math.max(...perDomain)));
+      solved = domains.map((_, d) => ({ shift: 0, uncertainty: 0, method: d === reference ? 'reference' : 'unlinked', lo: null, hi: null, parent: null, links: 0 }));
+      break;
+    }
+    const bounds = linkBounds(result.store, path, shifts, domains);
+    const needed = new Set<number>();
+    for (let i = 0; i < result.store.length; i++) {
+      if (result.store.status(i) !== 'complete') continue;
+      for (let p = 0; p < path.length; p++) needed.add(result.store.domain(i, p));
+    }
+    solved = solveShifts(
+      domains.length,
+      reference,
+      givenShifts,
+      bounds.list(),
+      domains.map((d) => d.name),
+      needed,
+    );
+    // Round shifts to whole ns (stored times stay integers); the rounding joins the uncertainty.
+    const next = solved.map((s) => Math.round(s.shift));
+    solved = solved.map((s, d) => ({ ...s, uncertainty: s.method === 'estimated' ? Math.ceil(s.uncertainty + Math.abs(s.shift - next[d]!)) : s.uncertainty }));
+    const moved = next.some((s, d) => s !== shifts[d]);
+    if ((!moved && pass > 1) || pass >= MAX_PASSES) {
+      if (moved) {
+        // Last pass: use the final shifts for the stored times.
+        shifts = next;
+        pass++;
+        result = runPass(db, profile, path, domains, strings, shifts, Math.max(...solved.map((s) => s.uncertainty)) + 1);
+      }
+      break;
+    }
+    shifts = next;
+    slack = Math.max(...solved.map((s) => s.uncertainty)) + 1;
+  }
+
+  if (result.seen === 0) {
+    const looked = [...new Set(path.flatMap((p) => (Array.isArray(p.event) ? p.event : [p.event]).map((e) => (e === '*' ? (p.match ?? '*') : e))))];
+    throw new InputError(`no event in ${db.path} matches profile ${profile.name} (it looks for ${looked.slice(0, 8).join(', ')}${looked.length > 8 ? ', …' : ''}); is this the right profile? \`xtrace summary --db ${db.path}\` shows what the database holds`, db.path);
+  }
+
+  const refBase = domains[reference]!.base;
+  const used = new Set<number>();
+  for (let i = 0; i < result.store.length; i++) for (let p = 0; p < path.length; p++) {
+    const d = result.store.domain(i, p);
+    if (d >= 0) used.add(d);
+  }
+  const offsets: DomainOffset[] = domains.map((d, k) => {
+    const s = solved[k]!;
+    const method = !used.has(k) && s.method !== 'reference' && s.method !== 'given' ? 'unused' : s.method;
+    const known = method === 'reference' || method === 'given' || method === 'estimated';
+    const toOffset = (shift: number): bigint => BigInt(Math.round(shift)) + refBase - d.base;
+    const parent = s.parent === null ? null : domains[s.parent]!;
+    return {
+      domain: d.name,
+      method,
+      offsetNs: known ? (method === 'given' ? givenOffsets.get(k)! : toOffset(shifts[k]!)) : null,
+      uncertaintyNs: known ? s.uncertainty : null,
+      lowerNs: s.lo === null || parent === null ? null : BigInt(Math.floor(s.lo)) + parent.base - d.base,
+      upperNs: s.hi === null || parent === null ? null : BigInt(Math.ceil(s.hi)) + parent.base - d.base,
+      relativeTo: parent?.name ?? null,
+      links: s.links,
+    };
+  });
+  return {
+    profile,
+    path,
+    absent,
+    domains,
+    reference,
+    shifts: solved.map((s, d) => ({ ...s, shift: shifts[d]! })),
+    offsets,
+    refBase,
+    requests: result.store,
+    markers: result.matcher.markers,
+    counters: result.matcher.counterList(),
+    passes: pass,
+  };
+}
+
+/** A given offset (t_ref = t_d + off) as a shift: adjusted = rel_d + shift where rel_d = t_d − base_d and adjusted = t_ref − refBase. */
+function givenShift(domains: DomainInfo[], reference: number, d: number, off: bigint): number {
+  return Number(off + domains[d]!.base - domains[reference]!.base);
+}
+
+/** After optional points leave the path, every join must still refer to fields an earlier point provides. */
+function checkEffectivePath(profile: Profile, path: ProfilePoint[]): void {
+  const provided = new Set<string>();
+  const anywhere = new Set(path.flatMap((p) => (p.join?.mode === 'last-before-next' ? [] : p.keys)));
+  path.forEach((p, i) => {
+    if (i > 0 && p.join?.mode !== 'last-before-next') {
+      const known = p.join?.mode === 'first-after' ? anywhere : provided;
+      for (const [, f] of joinPairs(p)) {
+        if (!known.has(f))
+          throw new InputError(
+            `profile ${profile.name}: point ${p.name} joins on request field "${f}", but the points that provide it never occur in this database (left out: ${profile.points
+              .filter((x) => !path.includes(x))
+              .map((x) => x.name)
+              .join(', ')}); trace them, or use a profile without them`,
+          );
+      }
+    }
+    if (p.join?.mode !== 'last-before-next') p.keys.forEach((k) => provided.add(k));
+  });
+  if (path[0]?.join?.mode && path[0].join.mode !== 'nearest') throw new InputError(`profile ${profile.name}: the first point present (${path[0].name}) is id-less; it cannot open requests`);
+}

@@ -1,0 +1,124 @@
+/**
+ * Runs: requests grouped by the `xtrace: run=<label> begin|end` markers (any domain), each run's
+ * complete requests in start order as one flat array of point times (the input of the analysis).
+ * No markers: one run, labelled `all`.
+ */
+import type { Marker } from './engine.js';
+import type { RequestStore } from './store.js';
+
+export interface RunGroup {
+  label: string;
+  /** Adjusted times of the markers (null: no marker, the whole trace). */
+  begin: number | null;
+  end: number | null;
+  /** Requests (of any status) that started inside the run. */
+  requests: number;
+  complete: number;
+  incomplete: number;
+  orphans: number;
+  /** Store indices of the complete requests, in start order. */
+  index: Int32Array;
+  /** Point times of the complete requests, request after request (index.length × points). */
+  times: Float64Array;
+}
+
+export interface RunNotes {
+  /** Requests that started outside every run (markers present). */
+  outside: number;
+  /** Begin markers with no end (the run extends to the end of the trace). */
+  notEnded: string[];
+  /** End markers with no begin. */
+  strayEnds: string[];
+  /** Labels seen more than once (renamed `label#2` ...). */
+  repeated: string[];
+}
+
+export interface Grouping {
+  runs: RunGroup[];
+  notes: RunNotes;
+  /** Store indices in start order (ties: finish order). */
+  order: Int32Array;
+  /** Store index → run index, −1 outside every run. */
+  runOf: Int32Array;
+}
+
+export function groupRuns(store: RequestStore, markers: Marker[]): Grouping {
+  const notes: RunNotes = { outside: 0, notEnded: [], strayEnds: [], repeated: [] };
+  const sorted = [...markers].sort((a, b) => a.t - b.t || a.eventId - b.eventId);
+  const spans: { label: string; begin: number | null; end: number | null }[] = [];
+  const open = new Map<string, { label: string; begin: number | null; end: number | null }>();
+  const used = new Map<string, number>();
+  for (const m of sorted) {
+    if (m.edge === 'begin') {
+      if (open.has(m.run)) notes.notEnded.push(m.run);
+      const n = (used.get(m.run) ?? 0) + 1;
+      used.set(m.run, n);
+      if (n === 2) notes.repeated.push(m.run);
+      const span = { label: n > 1 ? `${m.run}#${n}` : m.run, begin: m.t, end: Infinity as number | null };
+      spans.push(span);
+      open.set(m.run, span);
+    } else {
+      const span = open.get(m.run);
+      if (!span) notes.strayEnds.push(m.run);
+      else {
+        span.end = m.t;
+        open.delete(m.run);
+      }
+    }
+  }
+  for (const s of open.values()) notes.notEnded.push(s.label);
+  if (spans.length === 0) spans.push({ label: 'all', begin: null, end: null });
+
+  const P = store.points;
+  const n = store.length;
+  const starts = new Float64Array(n);
+  for (let i = 0; i < n; i++) starts[i] = store.start(i);
+  const order = new Int32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  order.sort((a, b) => starts[a]! - starts[b]! || a - b);
+
+  const runOf = (t: number): number => {
+    if (spans[0]!.begin === null) return 0;
+    for (let k = 0; k < spans.length; k++) {
+      const s = spans[k]!;
+      if (t >= s.begin! && t <= s.end!) return k;
+    }
+    return -1;
+  };
+  const members = spans.map(() => [] as number[]);
+  const runOfReq = new Int32Array(n).fill(-1);
+  const counts = spans.map(() => ({ requests: 0, complete: 0, incomplete: 0, orphans: 0 }));
+  let k = 0;
+  for (const i of order) {
+    // Runs do not overlap and starts are sorted: advance k instead of searching (with a fallback).
+    const t = starts[i]!;
+    let r: number;
+    const s = spans[k]!;
+    if (s.begin === null) r = 0;
+    else if (t >= s.begin && t <= s.end!) r = k;
+    else {
+      r = runOf(t);
+      if (r >= 0) k = r;
+    }
+    if (r < 0) {
+      notes.outside++;
+      continue;
+    }
+    runOfReq[i] = r;
+    const c = counts[r]!;
+    c.requests++;
+    const st = store.status(i);
+    if (st === 'complete') {
+      c.complete++;
+      members[r]!.push(i);
+    } else if (st === 'orphan') c.orphans++;
+    else c.incomplete++;
+  }
+  const runs = spans.map((s, r) => {
+    const idx = Int32Array.from(members[r]!);
+    const times = new Float64Array(idx.length * P);
+    for (let j = 0; j < idx.length; j++) for (let p = 0; p < P; p++) times[j * P + p] = store.t(idx[j]!, p);
+    return { label: s.label, begin: s.begin, end: s.end === Infinity ? null : s.end, ...counts[r]!, index: idx, times };
+  });
+  return { runs, notes, order, runOf: runOfReq };
+}

@@ -1,0 +1,92 @@
+/**
+ * Stores a correlation in the database (queries/002_correlation.sql) so that SQL reaches every
+ * request's points and stages. One transaction; the previous results of the profile are replaced.
+ */
+import type { Db, SqlValue } from '../db/db.js';
+import type { Correlation } from './correlate.js';
+import { ENGINE_COUNTERS } from './engine.js';
+import type { Grouping } from './runs.js';
+
+export interface SaveInput {
+  correlation: Correlation;
+  grouping: Grouping;
+  /** Per run, per complete request (start order): 1 kept, 2 warm-up, 0 trimmed. */
+  keptFlags: Uint8Array[];
+  runTotals: number[];
+  runKept: number[];
+  options: { warmup: number; trim: number; trimBy: string };
+  version: string;
+}
+
+const ROWS = 100;
+
+export function saveCorrelation(db: Db, s: SaveInput): number {
+  const c = s.correlation;
+  const store = c.requests;
+  const P = c.path.length;
+  const kept = new Uint8Array(store.length);
+  s.grouping.runs.forEach((run, r) => run.index.forEach((i, j) => (kept[i] = s.keptFlags[r]![j]!)));
+  return db.transaction(() => {
+    const old = db.prepare<{ id: number }>('SELECT id FROM correlations WHERE profile = ?').get(c.profile.name);
+    if (old) for (const t of ['requests', 'runs', 'domain_offsets', 'correlation_diagnostics', 'correlations']) db.prepare(`DELETE FROM ${t} WHERE ${t === 'correlations' ? 'id' : 'correlation_id'} = ?`).run(old.id);
+    const id = Number(
+      db
+        .prepare(
+          'INSERT INTO correlations(profile, profile_json, path, absent_points, reference_domain, warmup, trim, trim_by, passes, created_at, xtrace_version) VALUES (?,?,?,?,?,?,?,?,?,?,?)',
+        )
+        .run(
+          c.profile.name,
+          JSON.stringify(c.profile),
+          JSON.stringify(c.path.map((p) => p.name)),
+          JSON.stringify(c.absent),
+          c.domains[c.reference]!.name,
+          s.options.warmup,
+          s.options.trim,
+          s.options.trimBy,
+          c.passes,
+          new Date().toISOString(),
+          s.version,
+        ).lastInsertRowid,
+    );
+    const insRun = db.prepare('INSERT INTO runs(correlation_id, seq, run, begin_ts_ns, end_ts_ns, requests, complete, incomplete, orphans, kept, total_ns) VALUES (?,?,?,?,?,?,?,?,?,?,?)');
+    const abs = (t: number | null): bigint | null => (t === null ? null : BigInt(Math.round(t)) + c.refBase);
+    s.grouping.runs.forEach((r, k) => insRun.run(id, k, r.label, abs(r.begin), abs(r.end), r.requests, r.complete, r.incomplete, r.orphans, s.runKept[k]!, s.runTotals[k]!));
+    const insOff = db.prepare('INSERT INTO domain_offsets(correlation_id, domain, method, offset_ns, uncertainty_ns, lower_ns, upper_ns, relative_to, links) VALUES (?,?,?,?,?,?,?,?,?)');
+    for (const o of c.offsets) insOff.run(id, o.domain, o.method, o.offsetNs, o.uncertaintyNs, o.lowerNs, o.upperNs, o.relativeTo, o.links);
+    const insDiag = db.prepare('INSERT INTO correlation_diagnostics(correlation_id, code, point, severity, count, first_event_id, description) VALUES (?,?,?,?,?,?,?)');
+    for (const d of c.counters) insDiag.run(id, d.code, d.point, d.severity, d.count, d.firstEvent, ENGINE_COUNTERS[d.code as keyof typeof ENGINE_COUNTERS]?.description ?? '');
+
+    const one = '(?,?,?,?,?,?,?,?,?)';
+    const multi = db.prepare(`INSERT INTO requests(correlation_id, run, seq, status, kept, start_ts_ns, total_ns, points, events) VALUES ${new Array(ROWS).fill(one).join(',')}`);
+    const single = db.prepare(`INSERT INTO requests(correlation_id, run, seq, status, kept, start_ts_ns, total_ns, points, events) VALUES ${one}`);
+    const buf: SqlValue[] = [];
+    const order = s.grouping.order;
+    for (let q = 0; q < order.length; q++) {
+      const i = order[q]!;
+      const start = store.start(i);
+      let pts = '[';
+      let evs = '[';
+      let last = NaN;
+      for (let p = 0; p < P; p++) {
+        const t = store.t(i, p);
+        const e = store.event(i, p);
+        if (p) {
+          pts += ',';
+          evs += ',';
+        }
+        pts += Number.isNaN(t) ? 'null' : String(t - start);
+        evs += Number.isNaN(e) ? 'null' : String(e);
+        if (!Number.isNaN(t)) last = t;
+      }
+      const status = store.status(i);
+      const r = s.grouping.runOf[i]!;
+      buf.push(id, r >= 0 ? s.grouping.runs[r]!.label : null, q, status, r >= 0 && status === 'complete' ? kept[i]! : 0, abs(start), status === 'complete' ? last - start : null, pts + ']', evs + ']');
+      if (buf.length === ROWS * 9) {
+        multi.run(...buf);
+        buf.length = 0;
+      }
+    }
+    for (let k = 0; k < buf.length; k += 9) single.run(...buf.slice(k, k + 9));
+    return id;
+  });
+}

@@ -261,3 +261,73 @@ export function expectedLinuxBlock(db: Db, opts: { trim?: number; warmup?: numbe
     total: meanAndSampleStddev(withData.map((r) => r.total_ns)),
   };
 }
+
+/**
+ * A hand-made ftrace text where every number is known. Times are µs after 100 s; "t=12" below
+ * means 100.000012 s. Stages of each request (µs):
+ *   run a, req 1 (enter 10): bio 12, insert 15, issue 20 and again 30 (requeued: last counts),
+ *     irqs on CPU 0 at 40 and 45 (the last counts), irq on CPU 1 at 47 (not rq_complete's CPU:
+ *     ignored), complete 50 (CPU 0), exit 60 → 2, 3, 15, 15, 5, 10 = 50
+ *   run a, page-cache hit (enter 70, exit 72): the bio of another pid in between (sector 900,
+ *     inserted 82, issued 92, irq 93, completed 95) is not its request
+ *   run a, req 2 (enter 80): the insert of sector 900 at 82 is ignored → 1, 2, 1, 6, 1, 9 = 20
+ *   run a, req 3 (enter 110) → 2, 1, 2, 5, 2, 18 = 30
+ *   between runs, a complete request (enter 160): not counted
+ *   run b, req 4 (enter 210) → 1, 1, 1, 1, 1, 1 = 6
+ *   run b, req 5 (enter 220): inserted, never completed → incomplete, not counted
+ */
+export const SYNTHETIC = `# tracer: nop
+#
+            bash-100     [000] ...1.   100.000000: tracing_mark_write: xtrace: run=a begin
+             fio-200     [000] .....   100.000010: sys_pread64(fd: 6, buf: 0x1000, count: 0x1000, pos: 0)
+             fio-200     [000] .....   100.000012: block_bio_queue: 8,0 RS 100 + 8 [fio]
+             fio-200     [000] ...1.   100.000015: block_rq_insert: 8,0 RS 4096 () 100 + 8 be,0,4 [fio]
+             fio-200     [000] .....   100.000020: block_rq_issue: 8,0 RS 4096 () 100 + 8 be,0,4 [fio]
+    kworker/0:1H-50      [000] .....   100.000030: block_rq_issue: 8,0 RS 4096 () 100 + 8 be,0,4 [kworker/0:1H]
+          <idle>-0       [000] d.h1.   100.000040: irq_handler_entry: irq=36 name=virtio1-req.0
+          <idle>-0       [000] d.h1.   100.000045: irq_handler_entry: irq=36 name=virtio1-req.0
+          <idle>-0       [001] d.h1.   100.000047: irq_handler_entry: irq=36 name=virtio1-req.0
+          <idle>-0       [000] ..s1.   100.000050: block_rq_complete: 8,0 RS () 100 + 8 be,0,4 [0]
+             fio-200     [000] .....   100.000060: sys_pread64 -> 0x1000
+             fio-200     [000] .....   100.000070: sys_pread64(fd: 6, buf: 0x1000, count: 0x1000, pos: 0x1000)
+    kworker/0:1H-50      [000] .....   100.000071: block_bio_queue: 8,0 W 900 + 8 [kworker/0:1H]
+             fio-200     [000] .....   100.000072: sys_pread64 -> 0x1000
+             fio-200     [000] .....   100.000080: sys_pread64(fd: 6, buf: 0x1000, count: 0x1000, pos: 0x2000)
+             fio-200     [000] .....   100.000081: block_bio_queue: 8,0 RS 200 + 8 [fio]
+    kworker/0:1H-50      [000] ...1.   100.000082: block_rq_insert: 8,0 W 4096 () 900 + 8 be,0,4 [kworker/0:1H]
+             fio-200     [000] ...1.   100.000083: block_rq_insert: 8,0 RS 4096 () 200 + 8 be,0,4 [fio]
+             fio-200     [000] .....   100.000084: block_rq_issue: 8,0 RS 4096 () 200 + 8 be,0,4 [fio]
+          <idle>-0       [000] d.h1.   100.000090: irq_handler_entry: irq=36 name=virtio1-req.0
+          <idle>-0       [000] ..s1.   100.000091: block_rq_complete: 8,0 RS () 200 + 8 be,0,4 [0]
+    kworker/0:1H-50      [000] .....   100.000092: block_rq_issue: 8,0 W 4096 () 900 + 8 be,0,4 [kworker/0:1H]
+          <idle>-0       [000] d.h1.   100.000093: irq_handler_entry: irq=36 name=virtio1-req.0
+          <idle>-0       [000] ..s1.   100.000095: block_rq_complete: 8,0 W () 900 + 8 be,0,4 [0]
+             fio-200     [000] .....   100.000100: sys_pread64 -> 0x1000
+             fio-200     [000] .....   100.000110: sys_pread64(fd: 6, buf: 0x1000, count: 0x1000, pos: 0x3000)
+             fio-200     [000] .....   100.000112: block_bio_queue: 8,0 RS 300 + 8 [fio]
+             fio-200     [000] ...1.   100.000113: block_rq_insert: 8,0 RS 4096 () 300 + 8 be,0,4 [fio]
+             fio-200     [000] .....   100.000115: block_rq_issue: 8,0 RS 4096 () 300 + 8 be,0,4 [fio]
+          <idle>-0       [000] d.h1.   100.000120: irq_handler_entry: irq=36 name=virtio1-req.0
+          <idle>-0       [000] ..s1.   100.000122: block_rq_complete: 8,0 RS () 300 + 8 be,0,4 [0]
+             fio-200     [000] .....   100.000140: sys_pread64 -> 0x1000
+            bash-100     [000] ...1.   100.000150: tracing_mark_write: xtrace: run=a end
+             fio-200     [000] .....   100.000160: sys_pread64(fd: 6, buf: 0x1000, count: 0x1000, pos: 0x4000)
+             fio-200     [000] .....   100.000161: block_bio_queue: 8,0 RS 400 + 8 [fio]
+             fio-200     [000] ...1.   100.000162: block_rq_insert: 8,0 RS 4096 () 400 + 8 be,0,4 [fio]
+             fio-200     [000] .....   100.000163: block_rq_issue: 8,0 RS 4096 () 400 + 8 be,0,4 [fio]
+          <idle>-0       [000] d.h1.   100.000164: irq_handler_entry: irq=36 name=virtio1-req.0
+          <idle>-0       [000] ..s1.   100.000165: block_rq_complete: 8,0 RS () 400 + 8 be,0,4 [0]
+             fio-200     [000] .....   100.000170: sys_pread64 -> 0x1000
+            bash-100     [000] ...1.   100.000200: tracing_mark_write: xtrace: run=b begin
+             fio-200     [000] .....   100.000210: sys_pread64(fd: 6, buf: 0x1000, count: 0x1000, pos: 0x5000)
+             fio-200     [000] .....   100.000211: block_bio_queue: 8,0 RS 500 + 8 [fio]
+             fio-200     [000] ...1.   100.000212: block_rq_insert: 8,0 RS 4096 () 500 + 8 be,0,4 [fio]
+             fio-200     [000] .....   100.000213: block_rq_issue: 8,0 RS 4096 () 500 + 8 be,0,4 [fio]
+          <idle>-0       [000] d.h1.   100.000214: irq_handler_entry: irq=36 name=virtio1-req.0
+          <idle>-0       [000] ..s1.   100.000215: block_rq_complete: 8,0 RS () 500 + 8 be,0,4 [0]
+             fio-200     [000] .....   100.000216: sys_pread64 -> 0x1000
+             fio-200     [000] .....   100.000220: sys_pread64(fd: 6, buf: 0x1000, count: 0x1000, pos: 0x6000)
+             fio-200     [000] .....   100.000221: block_bio_queue: 8,0 RS 600 + 8 [fio]
+             fio-200     [000] ...1.   100.000222: block_rq_insert: 8,0 RS 4096 () 600 + 8 be,0,4 [fio]
+            bash-100     [000] ...1.   100.000230: tracing_mark_write: xtrace: run=b end
+`;

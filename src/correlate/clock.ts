@@ -79,11 +79,15 @@ export function solveShifts(
   pairs: PairBounds[],
   names: readonly string[],
   needed: Set<number>,
+  /** Each domain's `rel` origin (local ns), to state bounds as real offsets in messages. */
+  bases: readonly bigint[],
 ): DomainShift[] {
   for (const p of pairs) {
     if (p.lo > p.hi) {
+      // t_x = t_y + (δ + base_x − base_y): the offset that maps y's clock onto x's.
+      const real = (d: number): string => String(BigInt(Math.round(d)) + bases[p.x]! - bases[p.y]!);
       throw new InputError(
-        `inconsistent clocks between domains ${names[p.x]} and ${names[p.y]}: causality needs ${names[p.y]}'s offset relative to ${names[p.x]} ≥ ${fmt(p.lo)} ns (${p.loWitness}) and ≤ ${fmt(p.hi)} ns (${p.hiWitness}); no offset satisfies both. Check that the files were given the right --domain, or give the offsets with --offset`,
+        `inconsistent clocks between domains ${names[p.x]} and ${names[p.y]}: causality needs t_${names[p.x]} = t_${names[p.y]} + offset with offset ≥ ${real(p.lo)} ns (${p.loWitness}) and ≤ ${real(p.hi)} ns (${p.hiWitness}); no offset satisfies both. Check that each file was ingested with the right --domain, or give the offsets with --offset`,
       );
     }
   }
@@ -120,10 +124,6 @@ export function solveShifts(
     }
     return { shift: 0, uncertainty: 0, method: 'unlinked', lo: null, hi: null, parent: null, links: 0 };
   });
-}
-
-function fmt(v: number): string {
-  return Number.isInteger(v) ? String(v) : v.toFixed(1);
 }
 
 /**

@@ -130,31 +130,69 @@ function literalPrefix(re: string): string | null {
   return m ? m[1]!.replace(/\\(.)/g, '$1') : null;
 }
 
-/** The SQL condition selecting the events a profile may use (null: every event). */
-function eventFilter(path: ProfilePoint[], profile: Profile, strings: Strings): { sql: string; params: (string | number)[] } | null {
+const isBuiltin = (f: string): boolean => f.startsWith('$');
+
+/** Does the matcher need this point's args text (regex or key=value fields), or only the event's columns? */
+function needsArgs(path: ProfilePoint[], i: number): boolean {
+  const p = path[i]!;
+  const prev = path[i - 1];
+  return (
+    !!p.match ||
+    p.keys.some((k) => !isBuiltin(k)) ||
+    joinPairs(p).some(([e]) => !isBuiltin(e)) ||
+    (prev?.join?.mode === 'last-before-next' && joinPairs(prev).some(([, r]) => !isBuiltin(r)))
+  );
+}
+
+interface EventFilter {
+  /** WHERE condition (null: every event). */
+  where: string | null;
+  /** Select expression for args: NULL-free '' when the matcher does not need the text. */
+  args: string;
+  params: (string | number)[];
+  argsParams: (string | number)[];
+}
+
+/** The SQL selecting the events a profile may use, and their args only where they are needed. */
+function eventFilter(path: ProfilePoint[], profile: Profile, strings: Strings): EventFilter {
   const ids = new Set<number>();
+  const argIds = new Set<number>();
   const prefixes = new Set<string>();
-  const add = (event: string | string[], match: string | undefined): boolean => {
+  let all = false;
+  let allArgs = false;
+  const add = (event: string | string[], match: string | undefined, args: boolean): void => {
     for (const n of Array.isArray(event) ? event : [event]) {
-      if (n !== '*') strings.idsOf([n]).forEach((i) => ids.add(i));
-      else {
+      if (n !== '*') {
+        for (const i of strings.idsOf([n])) {
+          ids.add(i);
+          if (args) argIds.add(i);
+        }
+      } else {
         const pre = match ? literalPrefix(match) : null;
-        if (pre === null) return false;
-        prefixes.add(pre);
+        if (pre === null) all = allArgs = true;
+        else prefixes.add(pre);
       }
     }
-    return true;
   };
-  for (const p of path) if (!add(p.event, p.match)) return null;
-  if (!add(profile.markers.event, profile.markers.match)) return null;
+  path.forEach((p, i) => add(p.event, p.match, needsArgs(path, i)));
+  add(profile.markers.event, profile.markers.match, true);
   const parts: string[] = [];
-  const params: (string | number)[] = [];
+  const params: string[] = [];
   if (ids.size) parts.push(`name_id IN (${[...ids].join(',')})`);
   for (const p of prefixes) {
     parts.push(`substr(args, 1, ${p.length}) = ?`);
     params.push(p);
   }
-  return { sql: parts.length ? `(${parts.join(' OR ')})` : '0', params };
+  if (allArgs) return { where: all ? null : `(${parts.join(' OR ') || '0'})`, args: 'args', params: all ? [] : params, argsParams: [] };
+  const argParts: string[] = [];
+  if (argIds.size) argParts.push(`name_id IN (${[...argIds].join(',')})`);
+  for (const p of prefixes) argParts.push(`substr(args, 1, ${p.length}) = ?`);
+  return {
+    where: all ? null : `(${parts.join(' OR ') || '0'})`,
+    args: argParts.length ? `CASE WHEN ${argParts.join(' OR ')} THEN args ELSE '' END` : "''",
+    params: all ? [] : params,
+    argsParams: [...prefixes],
+  };
 }
 
 /** Does any event of this point occur in the database? (optional points that never occur leave the path) */
@@ -173,10 +211,17 @@ function pointOccurs(db: Db, p: ProfilePoint, strings: Strings): boolean {
 type Row = [id: number, rel: number, cpu: number | null, pid: number | null, tgid: number | null, commId: number | null, nameId: number, args: string];
 
 /** Calls `each` for every selected event in adjusted-time order (k-way merge of the sources; each source in file order). */
-function streamEvents(db: Db, domains: DomainInfo[], shifts: number[], filter: ReturnType<typeof eventFilter>, each: (row: Row, domain: number, t: number) => void): void {
-  const where = filter ? ` AND ${filter.sql}` : '';
+function streamEvents(
+  db: Db,
+  domains: DomainInfo[],
+  shifts: number[],
+  filter: EventFilter,
+  cols: { tgid: boolean; comm: boolean },
+  each: (row: Row, domain: number, t: number) => void,
+): void {
+  const where = filter.where ? ` AND ${filter.where}` : '';
   const stmt = db.prepare<Row>(
-    `SELECT id, ts_ns - ?, cpu, pid, tgid, comm_id, name_id, args FROM event_data WHERE id > ? AND id <= ?${where} ORDER BY id LIMIT ${READ_CHUNK}`,
+    `SELECT id, ts_ns - ?, cpu, pid, ${cols.tgid ? 'tgid' : 'NULL'}, ${cols.comm ? 'comm_id' : 'NULL'}, name_id, ${filter.args} FROM event_data WHERE id > ? AND id <= ?${where} ORDER BY id LIMIT ${READ_CHUNK}`,
     { raw: true },
   );
   interface Cursor {
@@ -195,7 +240,7 @@ function streamEvents(db: Db, domains: DomainInfo[], shifts: number[], filter: R
   const fill = (c: Cursor): boolean => {
     if (c.i < c.rows.length) return true;
     if (c.done) return false;
-    c.rows = stmt.all(c.src.firstTs, c.after, c.src.lastEvent, ...(filter?.params ?? []));
+    c.rows = stmt.all(c.src.firstTs, ...filter.argsParams, c.after, c.src.lastEvent, ...filter.params);
     c.i = 0;
     if (c.rows.length < READ_CHUNK) c.done = true;
     if (c.rows.length === 0) return false;
@@ -237,14 +282,14 @@ function runPass(db: Db, profile: Profile, path: ProfilePoint[], domains: Domain
   const matcher = new Matcher(profile, path, store, { slack });
   const filter = eventFilter(path, profile, strings);
   const ctx = { cpu: null as number | null, pid: null as number | null, tgid: null as number | null, comm: null as string | null };
-  const needComm = path.some((p) => JSON.stringify(p.join?.on ?? []).includes('$comm') || p.keys.includes('$comm'));
+  const cols = builtinColumns(path);
   let seen = 0;
-  streamEvents(db, domains, shifts, filter, (row, domain, t) => {
+  streamEvents(db, domains, shifts, filter, cols, (row, domain, t) => {
     seen++;
     ctx.cpu = row[2];
     ctx.pid = row[3];
     ctx.tgid = row[4];
-    ctx.comm = needComm ? strings.get(row[5]) : null;
+    ctx.comm = cols.comm ? strings.get(row[5]) : null;
     matcher.push(row[0], domain, t, strings.names.get(row[6])!, row[7], ctx);
   });
   matcher.end();
@@ -273,6 +318,7 @@ function coarseShifts(db: Db, profile: Profile, path: ProfilePoint[], domains: D
     domains,
     domains.map(() => 0),
     filter,
+    builtinColumns(path),
     (row, domain, t) => {
       ctx.cpu = row[2];
       ctx.pid = row[3];
@@ -347,7 +393,7 @@ function coarseSolve(n: number, reference: number, bounds: BoundsCollector): num
 }
 
 /** Exact bounds from the cross-domain links of complete requests. */
-function linkBounds(store: RequestStore, path: ProfilePoint[], shifts: number[], domains: DomainInfo[]): BoundsCollector {
+function linkBounds(store: RequestStore, path: ProfilePoint[], shifts: number[]): BoundsCollector {
   const b = new BoundsCollector();
   const P = path.length;
   for (let i = 0; i < store.length; i++) {
@@ -365,7 +411,6 @@ function linkBounds(store: RequestStore, path: ProfilePoint[], shifts: number[],
       pa = p;
     }
   }
-  void domains;
   return b;
 }
 
@@ -388,7 +433,7 @@ export function correlate(db: Db, profile: Profile, opts: CorrelateOptions = {})
   for (const d of domains)
     for (const s of d.sources) {
       if (s.hasTimeBase) continue;
-      const uses = filter === null || db.prepare(`SELECT 1 FROM event_data WHERE source_id = ? AND ${filter.sql} LIMIT 1`).get(s.id, ...filter.params) !== undefined;
+      const uses = filter.where === null || db.prepare(`SELECT 1 FROM event_data WHERE source_id = ? AND ${filter.where} LIMIT 1`).get(s.id, ...filter.params) !== undefined;
       if (uses)
         throw new InputError(
           `${s.path}: domain ${d.name} has no time base (raw counter ticks); latencies cannot be computed. Re-ingest it with --tsc-hz (x86-tsc) or record with a nanosecond trace clock (local, global, mono)`,
@@ -433,7 +478,7 @@ export function correlate(db: Db, profile: Profile, opts: CorrelateOptions = {})
       solved = domains.map((_, d) => ({ shift: 0, uncertainty: 0, method: d === reference ? 'reference' : 'unlinked', lo: null, hi: null, parent: null, links: 0 }));
       break;
     }
-    const bounds = linkBounds(result.store, path, shifts, domains);
+    const bounds = linkBounds(result.store, path, shifts);
     const needed = new Set<number>();
     for (let i = 0; i < result.store.length; i++) {
       if (result.store.status(i) !== 'complete') continue;
@@ -446,6 +491,7 @@ export function correlate(db: Db, profile: Profile, opts: CorrelateOptions = {})
       bounds.list(),
       domains.map((d) => d.name),
       needed,
+      domains.map((d) => d.base),
     );
     // Round shifts to whole ns (stored times stay integers); the rounding joins the uncertainty.
     const next = solved.map((s) => Math.round(s.shift));
@@ -506,6 +552,12 @@ export function correlate(db: Db, profile: Profile, opts: CorrelateOptions = {})
     counters: result.matcher.counterList(),
     passes: pass,
   };
+}
+
+/** Which optional event columns some point uses ($tgid, $comm). */
+function builtinColumns(path: ProfilePoint[]): { tgid: boolean; comm: boolean } {
+  const used = JSON.stringify(path.map((p) => [p.keys, p.join?.on ?? []]));
+  return { tgid: used.includes('$tgid'), comm: used.includes('$comm') };
 }
 
 /** A given offset (t_ref = t_d + off) as a shift: adjusted = rel_d + shift where rel_d = t_d − base_d and adjusted = t_ref − refBase. */

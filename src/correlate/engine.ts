@@ -101,6 +101,8 @@ interface Pending {
 }
 
 class Req {
+  seq = 0;
+  opener = 0;
   cursor = 0;
   lastT = -Infinity;
   /** The `ends` point that ended it while it waited for an earlier one, else -1. */
@@ -120,16 +122,33 @@ class Req {
   readonly ev: Float64Array;
   readonly domain: Int32Array;
   readonly roleDom: Int32Array;
-  constructor(
-    readonly seq: number,
-    readonly opener: number,
-    n: number,
-    roles: number,
-  ) {
+  constructor(n: number, roles: number) {
     this.t = new Float64Array(n).fill(NaN);
     this.ev = new Float64Array(n).fill(NaN);
     this.domain = new Int32Array(n).fill(-1);
     this.roleDom = new Int32Array(roles).fill(-1);
+  }
+  /** Back to a blank request (finished requests are recycled: the sink copies what it keeps). */
+  reset(seq: number, opener: number): this {
+    this.seq = seq;
+    this.opener = opener;
+    this.cursor = 0;
+    this.lastT = -Infinity;
+    this.endedEarly = -1;
+    this.lastDomain = -1;
+    this.deferred = -1;
+    this.deferredPrevT = 0;
+    this.waitKey = null;
+    this.pend = null;
+    this.endsKeys = null;
+    this.lastAtKey = null;
+    this.lastAtPoint = -1;
+    this.fields.clear();
+    this.t.fill(NaN);
+    this.ev.fill(NaN);
+    this.domain.fill(-1);
+    this.roleDom.fill(-1);
+    return this;
   }
 }
 
@@ -160,14 +179,17 @@ export class Matcher {
   private readonly markerNames: Set<string> | null;
   private readonly markerRe: RegExp;
   /** Per point: key tuple → requests waiting there (nearest / first-after). */
-  private readonly wait: Map<string, Req[]>[];
+  private readonly wait: Map<string, Slot>[];
   /** Per `ends` point: key tuple → requests that may be ended by it. */
-  private readonly endsIdx: (Map<string, Req[]> | null)[];
+  private readonly endsIdx: (Map<string, Slot> | null)[];
   /** Per nearest point: key tuple → the request that just passed it (repeats replace). */
   private readonly lastAt: Map<string, Req>[];
   /** Per last-before-next point: next-event key tuple → last event [t, id, domain]. */
   private readonly lastSeen: Map<string, [number, number, number]>[];
   private readonly open = new Set<Req>();
+  private readonly pool: Req[] = [];
+  /** Per point: recent events nobody took yet (only with a cross-domain slack). */
+  private readonly recent: { t: number; id: number; domain: number; vals: (string | undefined)[]; used: boolean }[][];
   private readonly counters = new Map<string, EngineCounter>();
   private readonly required: Set<number> | null;
   private seq = 0;
@@ -258,6 +280,7 @@ export class Matcher {
     this.endsIdx = this.points.map((p) => (p.def.ends ? new Map() : null));
     this.lastAt = this.points.map(() => new Map());
     this.lastSeen = this.points.map(() => new Map());
+    this.recent = this.points.map(() => []);
     const req = profile.requires_any?.map((n) => path.findIndex((p) => p.name === n)).filter((i) => i >= 0);
     this.required = req ? new Set(req) : null;
   }
@@ -366,7 +389,7 @@ export class Matcher {
       if (last && last.lastAtPoint === p.idx && this.open.has(last) && (last.roleDom[p.role] === -1 || last.roleDom[p.role] === domain)) {
         last.t[p.idx] = t;
         last.ev[p.idx] = eventId;
-        if (last.lastT < t) last.lastT = t;
+        if (last.cursor === p.idx + 1 || last.deferred === p.idx + 1) last.lastT = t;
         if (last.deferred === p.idx + 1) last.deferredPrevT = t;
         this.count('repeated_point', p.idx, eventId);
         return;
@@ -376,47 +399,82 @@ export class Matcher {
       this.openReq(p, eventId, domain, t, vals);
       return;
     }
-    this.count('unmatched_event', p.idx, eventId);
+    this.unmatched(p, eventId, domain, t, vals);
   }
 
   private firstAfter(p: CPoint, eventId: number, domain: number, t: number, vals: (string | undefined)[]): void {
     const key = tuple(vals, p.idxPos);
-    const list = key === null ? undefined : this.wait[p.idx]!.get(key);
-    if (!list || list.length === 0) {
+    let used = false;
+    for (const r of members(key === null ? undefined : this.wait[p.idx]!.get(key))) {
+      if (this.fits(r, p, domain, t) && this.joinFirstAfter(r, p, eventId, domain, t, vals)) used = true;
+    }
+    if (!used) this.unmatched(p, eventId, domain, t, vals);
+  }
+
+  /** An id-less event offered to one waiting request; true when it took it. */
+  private joinFirstAfter(r: Req, p: CPoint, eventId: number, domain: number, t: number, vals: (string | undefined)[]): boolean {
+    if (p.pendPos.length === 0) {
+      this.advance(r, p, eventId, domain, t, vals);
+      return true;
+    }
+    const pk = tuple(vals, p.pendPos);
+    if (pk === null) return false;
+    let used = false;
+    let pend = r.pend?.find((x) => x.point === p.idx);
+    if (!pend) {
+      pend = { point: p.idx, cands: new Map() };
+      (r.pend ??= []).push(pend);
+    }
+    if (!pend.cands.has(pk)) {
+      pend.cands.set(pk, [t, eventId, domain]);
+      used = true;
+    }
+    if (r.cursor === p.idx) {
+      // Move on to the next point, but stay registered here to collect first events of other values.
+      r.cursor = p.idx + 1;
+      r.waitKey = null;
+      this.settle(r);
+    }
+    return used;
+  }
+
+  /**
+   * An event nobody took. With several clock domains, an event of another domain may appear up to
+   * `slack` too early (offset uncertainty): it waits that long for a request to get there before it
+   * is counted as unmatched.
+   */
+  private unmatched(p: CPoint, eventId: number, domain: number, t: number, vals: (string | undefined)[]): void {
+    if (this.opts.slack <= 0) {
       this.count('unmatched_event', p.idx, eventId);
       return;
     }
-    let used = false;
-    for (const r of [...list]) {
-      if (!this.fits(r, p, domain, t)) continue;
-      if (p.pendPos.length === 0) {
-        used = true;
-        this.advance(r, p, eventId, domain, t, vals);
-        continue;
-      }
-      const pk = tuple(vals, p.pendPos);
-      if (pk === null) continue;
-      let pend = r.pend?.find((x) => x.point === p.idx);
-      if (!pend) {
-        pend = { point: p.idx, cands: new Map() };
-        (r.pend ??= []).push(pend);
-      }
-      if (!pend.cands.has(pk)) {
-        pend.cands.set(pk, [t, eventId, domain]);
-        used = true;
-      }
-      if (r.cursor === p.idx) {
-        // Move on to the next point, but stay registered here to collect first events of other values.
-        r.cursor = p.idx + 1;
-        r.waitKey = null;
-        this.settle(r);
+    const buf = this.recent[p.idx]!;
+    while (buf.length && buf[0]!.t < t - this.opts.slack) {
+      const old = buf.shift()!;
+      if (!old.used) this.count('unmatched_event', p.idx, old.id);
+    }
+    buf.push({ t, id: eventId, domain, vals, used: false });
+  }
+
+  /** A request now waiting at point c: does a recent unmatched event (another domain, within the slack) belong to it? */
+  private fromRecent(r: Req, c: number, key: string): void {
+    const p = this.points[c]!;
+    const buf = this.recent[c]!;
+    for (const e of buf) {
+      if (e.used || tuple(e.vals, p.mode === 'first-after' ? p.idxPos : p.joinPos) !== key || !this.fits(r, p, e.domain, e.t)) continue;
+      if (p.mode === 'first-after') {
+        if (this.joinFirstAfter(r, p, e.id, e.domain, e.t, e.vals)) e.used = true;
+        if (p.pendPos.length === 0) return;
+      } else {
+        e.used = true;
+        this.advance(r, p, e.id, e.domain, e.t, e.vals);
+        return;
       }
     }
-    if (!used) this.count('unmatched_event', p.idx, eventId);
   }
 
   private openReq(p: CPoint, eventId: number, domain: number, t: number, vals: (string | undefined)[]): void {
-    const r = new Req(this.seq++, p.idx, this.points.length, this.nRoles);
+    const r = (this.pool.pop() ?? new Req(this.points.length, this.nRoles)).reset(this.seq++, p.idx);
     this.open.add(r);
     r.cursor = p.idx;
     this.advance(r, p, eventId, domain, t, vals);
@@ -441,7 +499,8 @@ export class Matcher {
     r.ev[p.idx] = eventId;
     r.domain[p.idx] = domain;
     if (r.roleDom[p.role] === -1) r.roleDom[p.role] = domain;
-    if (t > r.lastT) r.lastT = t;
+    // The time of the last point (not the largest time: a point of another domain may look earlier within the slack).
+    r.lastT = t;
     r.lastDomain = domain;
     for (let i = 0; i < p.keyPos.length; i++) {
       const k = p.def.keys[i]!;
@@ -450,8 +509,8 @@ export class Matcher {
     }
     if (r.pend) this.resolvePending(r, false);
     // Repeats of this point replace it while the request has not passed another one.
-    if (p.mode === 'nearest') {
-      this.clearLastAt(r);
+    this.clearLastAt(r);
+    if (p.def.repeat === 'replace') {
       const k = tuple(vals, p.joinPos);
       if (k !== null) {
         this.lastAt[p.idx]!.set(k, r);
@@ -499,6 +558,7 @@ export class Matcher {
         r.endsKeys[j] = k;
       }
     }
+    if (this.opts.slack > 0 && this.recent[c]!.length) this.fromRecent(r, c, key);
   }
 
   private unregisterWait(r: Req): void {
@@ -556,6 +616,7 @@ export class Matcher {
       for (const i of this.required) if (!Number.isNaN(r.t[i]!)) reached = true;
       if (!reached) {
         this.count('not_a_request', r.opener, r.ev[r.opener]!);
+        this.recycle(r);
         return;
       }
     }
@@ -564,10 +625,16 @@ export class Matcher {
     let complete = true;
     for (let i = 0; i < r.t.length; i++) if (Number.isNaN(r.t[i]!)) complete = false;
     this.sink.request({ status: r.opener > 0 ? 'orphan' : complete ? 'complete' : 'incomplete', opener: r.opener, t: r.t, ev: r.ev, domain: r.domain });
+    this.recycle(r);
+  }
+
+  private recycle(r: Req): void {
+    if (this.pool.length < 1024) this.pool.push(r);
   }
 
   /** The input is over: every request still open ends incomplete. */
   end(): void {
+    this.recent.forEach((buf, i) => buf.forEach((e) => e.used || this.count('unmatched_event', i, e.id)));
     const rest = [...this.open].sort((a, b) => a.seq - b.seq);
     for (const r of rest) this.finish(r, true);
   }
@@ -617,25 +684,38 @@ function nextTime(r: Req, i: number): number {
   return Infinity;
 }
 
-function pick(list: Req[] | undefined, ok: (r: Req) => boolean): Req | undefined {
-  if (!list) return undefined;
+/** Wait lists hold one request most of the time: a bare Req then, an array beyond. */
+type Slot = Req | Req[];
+
+function pick(slot: Slot | undefined, ok: (r: Req) => boolean): Req | undefined {
+  if (!slot) return undefined;
+  if (!Array.isArray(slot)) return ok(slot) ? slot : undefined;
+  const list = slot;
   let best: Req | undefined;
   for (const r of list) if (ok(r) && (!best || r.lastT > best.lastT || (r.lastT === best.lastT && r.seq > best.seq))) best = r;
   return best;
 }
 
-function push(m: Map<string, Req[]>, k: string, r: Req): void {
+function push(m: Map<string, Slot>, k: string, r: Req): void {
   const l = m.get(k);
-  if (l) l.push(r);
-  else m.set(k, [r]);
+  if (l === undefined) m.set(k, r);
+  else if (Array.isArray(l)) l.push(r);
+  else m.set(k, [l, r]);
 }
 
-function remove(m: Map<string, Req[]>, k: string, r: Req): void {
+function remove(m: Map<string, Slot>, k: string, r: Req): void {
   const l = m.get(k);
-  if (!l) return;
-  const i = l.indexOf(r);
-  if (i >= 0) {
-    if (l.length === 1) m.delete(k);
-    else l.splice(i, 1);
+  if (l === undefined) return;
+  if (!Array.isArray(l)) {
+    if (l === r) m.delete(k);
+    return;
   }
+  const i = l.indexOf(r);
+  if (i < 0) return;
+  l.splice(i, 1);
+  if (l.length === 1) m.set(k, l[0]!);
+}
+
+function members(slot: Slot | undefined): Req[] {
+  return slot === undefined ? [] : Array.isArray(slot) ? [...slot] : [slot];
 }

@@ -1,15 +1,18 @@
 /**
  * Finished requests in columnar, chunked typed arrays: a million requests of a 7-point path take
- * ~130 MB and growing never copies what is already stored.
+ * ~100 MB and growing never copies what is already stored.
  */
 import type { FinishedRequest, RequestSink, RequestStatus } from './engine.js';
 
 const CHUNK = 1 << 16;
+/** Event ids are stored in 32 bits (a database of 4 billion events is ~300 GB); all ones = missing. */
+const NO_EVENT = 0xffff_ffff;
+const MAX_EVENT_ID = NO_EVENT - 1;
 export const STATUS_CODES: readonly RequestStatus[] = ['complete', 'incomplete', 'orphan'];
 
 export class RequestStore implements RequestSink {
   private readonly tChunks: Float64Array[] = [];
-  private readonly evChunks: Float64Array[] = [];
+  private readonly evChunks: Uint32Array[] = [];
   private readonly domChunks: Int16Array[] = [];
   private readonly statusChunks: Uint8Array[] = [];
   length = 0;
@@ -20,12 +23,17 @@ export class RequestStore implements RequestSink {
     const o = this.length & (CHUNK - 1);
     if (o === 0) {
       this.tChunks.push(new Float64Array(CHUNK * this.points));
-      this.evChunks.push(new Float64Array(CHUNK * this.points));
+      this.evChunks.push(new Uint32Array(CHUNK * this.points));
       this.domChunks.push(new Int16Array(CHUNK * this.points));
       this.statusChunks.push(new Uint8Array(CHUNK));
     }
     this.tChunks[c]!.set(r.t, o * this.points);
-    this.evChunks[c]!.set(r.ev, o * this.points);
+    const ev = this.evChunks[c]!;
+    for (let i = 0; i < this.points; i++) {
+      const e = r.ev[i]!;
+      if (e > MAX_EVENT_ID) throw new RangeError(`event id ${e} is beyond what the request store holds (${MAX_EVENT_ID})`);
+      ev[o * this.points + i] = Number.isNaN(e) ? NO_EVENT : e;
+    }
     const d = this.domChunks[c]!;
     for (let i = 0; i < this.points; i++) d[o * this.points + i] = r.domain[i]!;
     this.statusChunks[c]![o] = STATUS_CODES.indexOf(r.status);
@@ -39,8 +47,10 @@ export class RequestStore implements RequestSink {
   t(i: number, p: number): number {
     return this.tChunks[i >>> 16]![(i & (CHUNK - 1)) * this.points + p]!;
   }
+  /** Event id of point p of request i (NaN when missing). */
   event(i: number, p: number): number {
-    return this.evChunks[i >>> 16]![(i & (CHUNK - 1)) * this.points + p]!;
+    const e = this.evChunks[i >>> 16]![(i & (CHUNK - 1)) * this.points + p]!;
+    return e === NO_EVENT ? NaN : e;
   }
   domain(i: number, p: number): number {
     return this.domChunks[i >>> 16]![(i & (CHUNK - 1)) * this.points + p]!;

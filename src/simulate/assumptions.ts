@@ -37,11 +37,10 @@ export const IDLESS_POINTS: ReadonlySet<string> = new Set(['fe_notify', 'be_irq'
 export type Domain = 'domU' | 'dom0' | 'tapdisk' | 'qemu';
 
 /** The clock domain a path point is recorded in. */
-export function pointDomain(backend: Backend, point: string): Domain {
+export function pointDomain(point: string): Domain {
   if (point.startsWith('be_') || point.startsWith('tap_')) return 'dom0';
   if (point.startsWith('td_')) return 'tapdisk';
   if (point.startsWith('qd_')) return 'qemu';
-  void backend;
   return 'domU';
 }
 

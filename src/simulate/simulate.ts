@@ -1,0 +1,371 @@
+/**
+ * Trace simulator: synthetic but spec-exact traces of a Xen guest reading from its virtual disk
+ * through one of four back ends (shared/specs/xen-probes.md), with the ground truth of every
+ * request, so that the correlation engine can be tested against known per-stage latencies.
+ *
+ * Pure library code: it takes options, writes files into `out` and returns what it wrote.
+ * Deterministic: the same options and seed give byte-identical files.
+ *
+ * Files (one clock domain each, see truth.json "files" and "offsets_ns"):
+ *  - guest.trace (domU): the guest kernel's ftrace `trace` file: blkfront probes, and with
+ *    guestBlock the pread64 syscalls and block tracepoints of the guest's own block layer;
+ *  - dom0.trace (dom0, blkback and blktap2 only): blkback (and blktap driver) probes;
+ *  - tapdisk.xtbuf (tapdisk: blktap2, blktap3) or qemu.xtbuf (qemu: qdisk): the userspace
+ *    ring-buffer dump, clock monotonic, binary or text form;
+ *  - truth.json: options, clock offsets, the path, the latency assumptions and every request of
+ *    our guest with the reference time of each of its points that survived in the files.
+ *
+ * Reference clock = the guest's clock. offset(D) is the integer ns with t_ref = t_local + offset(D).
+ * Every event's local time is what the file says (ftrace: truncated to µs, as the kernel prints),
+ * and the truth is that local time plus the offset, so a perfect reader gets the truth exactly.
+ *
+ * Options: `noise` adds other guests' requests in dom0 (domid 7 and 9), scheduler lines, other
+ * printk lines and `xt` points not in the path, and td_stats/qd_stats records; `lostEvents` drops
+ * every line of a ~1 ms window in the middle of run 3 (the last run when there are fewer) of
+ * dom0.trace, or of guest.trace when there is no dom0 file, and writes the kernel's
+ * `CPU:N [LOST M EVENTS]` line for each CPU that lost lines where they were; `wrap` makes the
+ * xtbuf ring hold 60 % of the records written, so the oldest are overwritten (accepted and
+ * ignored for blkback, which has no userspace dump). Requests that lost points are incomplete.
+ *
+ * The id-less points (fe_notify, be_irq, fe_irq, td_ring_event, td_notify, qd_event, qd_notify)
+ * are computed in the truth by the spec's rule ("the first such event on the same
+ * domid/vdev/ring at or after the previous point of the request") over all generated events,
+ * and the generator asserts that this is the event its model meant and that it is not after the
+ * request's next point. For the rule to hold, the model serialises what real Xen does not (see
+ * model.ts): a guest batch is dispatched only after the back end took the previous one off the
+ * ring, and a response notify never comes within 3 µs before a pending guest interrupt.
+ */
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { encodeXtbuf, formatXtbufText, type XtbufDump, type XtbufRecord } from '../../parsers/xtbuf/write.js';
+import { BACKENDS, IDLESS_POINTS, LATENCY_MODEL, assumptionsFor, pathFor, type Backend, type Domain } from './assumptions.js';
+import { ftraceHeader, ftraceLine } from './ftrace.js';
+import { GUEST_DOMID, RING, VDEV, idlessKey, runModel, type Line, type ModelOutput, type SimRequest } from './model.js';
+
+export { BACKENDS, pathFor, pointDomain, pointEvent, ASSUMPTIONS, type Backend, type Domain } from './assumptions.js';
+
+export interface SimulateOptions {
+  backend: Backend;
+  /** Output directory: created when missing; refused when it exists and is not empty. */
+  out: string;
+  /** Runs (default 10), each preceded and followed by a `tracing_mark_write: xtrace: run=N begin/end` marker. */
+  runs?: number;
+  /** Requests per run (default 100): sequential 4 KiB reads. */
+  requests?: number;
+  /** Queue depth = number of fio threads (default 1, at most 32). */
+  depth?: number;
+  /** PRNG seed, an integer from 0 to 2^32 - 1 (default 1). */
+  seed?: number;
+  /** Unrelated content and other guests' requests (default true). */
+  noise?: boolean;
+  /** Drop a ~1 ms window of kernel events in run 3 (default false). */
+  lostEvents?: boolean;
+  /** Make the xtbuf ring wrap (default false; ignored for blkback, which has no userspace dump). */
+  wrap?: boolean;
+  /** Include the guest's syscalls and block tracepoints, extending the path (default true). */
+  guestBlock?: boolean;
+  /** Form of the xtbuf dump (default binary). */
+  xtbufForm?: 'binary' | 'text';
+}
+
+export interface SimulateResult {
+  files: { file: string; domain: string; path: string }[];
+  truthPath: string;
+  requests: number;
+  complete: number;
+}
+
+type ResolvedOptions = Required<Omit<SimulateOptions, 'out'>>;
+
+export interface TruthRequest {
+  run: string;
+  seq: number;
+  pid: number;
+  id: number;
+  idx?: number;
+  sector: number;
+  complete: boolean;
+  points: Record<string, number>;
+}
+
+const WRAP_FRACTION = 0.6;
+const LOST_WINDOW_NS = 1_000_000;
+
+function resolveOptions(o: SimulateOptions): ResolvedOptions & { out: string } {
+  if (o === null || typeof o !== 'object') throw new Error('simulate: options must be an object');
+  if (!BACKENDS.includes(o.backend)) throw new Error(`simulate: option "backend" must be one of ${BACKENDS.join(', ')} (got ${JSON.stringify(o.backend)})`);
+  if (typeof o.out !== 'string' || o.out.length === 0) throw new Error('simulate: option "out" must be a directory path');
+  const int = (name: string, v: unknown, def: number, lo: number, hi: number): number => {
+    if (v === undefined) return def;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) throw new Error(`simulate: option "${name}" must be an integer from ${lo} to ${hi} (got ${JSON.stringify(v)})`);
+    return v;
+  };
+  const bool = (name: string, v: unknown, def: boolean): boolean => {
+    if (v === undefined) return def;
+    if (typeof v !== 'boolean') throw new Error(`simulate: option "${name}" must be true or false (got ${JSON.stringify(v)})`);
+    return v;
+  };
+  if (o.xtbufForm !== undefined && o.xtbufForm !== 'binary' && o.xtbufForm !== 'text') throw new Error(`simulate: option "xtbufForm" must be "binary" or "text" (got ${JSON.stringify(o.xtbufForm)})`);
+  return {
+    backend: o.backend,
+    out: o.out,
+    runs: int('runs', o.runs, 10, 1, 10_000),
+    requests: int('requests', o.requests, 100, 1, 1_000_000),
+    depth: int('depth', o.depth, 1, 1, 32),
+    seed: int('seed', o.seed, 1, 0, 0xffff_ffff),
+    noise: bool('noise', o.noise, true),
+    lostEvents: bool('lostEvents', o.lostEvents, false),
+    wrap: bool('wrap', o.wrap, false),
+    guestBlock: bool('guestBlock', o.guestBlock, true),
+    xtbufForm: o.xtbufForm ?? 'binary',
+  };
+}
+
+/** Refuses an output that is a file or a non-empty directory (checked before any work). */
+function checkOut(out: string): void {
+  if (!existsSync(out)) return;
+  if (!statSync(out).isDirectory()) throw new Error(`simulate: output "${out}" exists and is not a directory`);
+  if (readdirSync(out).length > 0) throw new Error(`simulate: output directory "${out}" is not empty`);
+}
+
+/** Writes the simulated trace files and truth.json into `opts.out`. */
+export function simulate(opts: SimulateOptions): SimulateResult {
+  const o = resolveOptions(opts);
+  checkOut(o.out);
+  const m = runModel({ backend: o.backend, runs: o.runs, requests: o.requests, depth: o.depth, seed: o.seed, noise: o.noise });
+  const path = pathFor(o.backend, o.guestBlock);
+
+  // Which lines are written at all.
+  const visible = m.lines.filter((l) => (o.noise || !l.noise) && (o.guestBlock || !l.block));
+  const byDom = new Map<Domain, Line[]>();
+  for (const l of visible) {
+    let a = byDom.get(l.dom);
+    if (a === undefined) byDom.set(l.dom, (a = []));
+    a.push(l);
+  }
+  for (const [dom, ls] of byDom) {
+    // Emission order is causal order; the file is sorted by time, so both must agree.
+    ls.sort((a, b) => a.local - b.local || a.seq - b.seq);
+    for (let i = 1; i < ls.length; i++) if (ls[i]!.seq < ls[i - 1]!.seq) throw new Error(`simulator bug: ${dom} lines emitted out of time order`);
+  }
+
+  // The truth on the generated events (before any loss), with the generator's assertions.
+  checkRequests(m, path);
+
+  // Lost events: a window in the middle of run 3 of the kernel file nearest the back end.
+  let lost: { file: string; dropped_lines: number; window_ns: [number, number] } | null = null;
+  const lostDom: Domain = byDom.has('dom0') ? 'dom0' : 'domU';
+  if (o.lostEvents) {
+    const run = m.runs[Math.min(3, m.runs.length) - 1]!;
+    const mid = Math.floor((run.begin + run.end) / 2);
+    const half = Math.floor(Math.min(LOST_WINDOW_NS, (run.end - run.begin) / 3) / 2);
+    const w: [number, number] = [mid - half, mid + half];
+    let n = 0;
+    for (const l of byDom.get(lostDom) ?? []) {
+      if (l.ref >= w[0] && l.ref <= w[1]) {
+        l.dropped = true;
+        n++;
+      }
+    }
+    lost = { file: fileOf(lostDom), dropped_lines: n, window_ns: w };
+  }
+
+  // Wrap: the ring keeps the newest WRAP_FRACTION of the records.
+  let xtbufInfo: { file: string; written: number; capacity: number } | null = null;
+  if (m.userspace !== null) {
+    const recs = byDom.get(m.userspace.dom) ?? [];
+    const written = recs.length;
+    const capacity = o.wrap ? Math.max(1, Math.floor(written * WRAP_FRACTION)) : Math.max(1024, nextPow2(written));
+    for (let i = 0; i < written - capacity; i++) recs[i]!.dropped = true;
+    xtbufInfo = { file: fileOf(m.userspace.dom), written, capacity };
+  }
+
+  // Files.
+  checkOut(o.out);
+  mkdirSync(o.out, { recursive: true });
+  const files: SimulateResult['files'] = [];
+  for (const dom of ['domU', 'dom0'] as const) {
+    const ls = byDom.get(dom);
+    if (ls === undefined) continue;
+    const file = fileOf(dom);
+    writeFileSync(join(o.out, file), ftraceText(ls));
+    files.push({ file, domain: dom, path: join(o.out, file) });
+  }
+  if (m.userspace !== null && xtbufInfo !== null) {
+    const u = m.userspace;
+    const recs = byDom.get(u.dom) ?? [];
+    const dump: XtbufDump = {
+      clock: 'monotonic',
+      pid: u.pid,
+      comm: u.comm,
+      tscHz: 0,
+      capacity: xtbufInfo.capacity,
+      probes: u.probes,
+      records: recs.map((l) => ({ ts: l.local, ...l.rec! }) as XtbufRecord),
+    };
+    const file = xtbufInfo.file;
+    writeFileSync(join(o.out, file), o.xtbufForm === 'binary' ? encodeXtbuf(dump) : formatXtbufText(dump));
+    files.push({ file, domain: u.dom, path: join(o.out, file) });
+  }
+
+  // truth.json
+  const requests = truthRequests(m, path, o.backend);
+  const offsets: Record<string, number> = {};
+  for (const f of files) offsets[f.domain] = m.offsets[f.domain as Domain]!;
+  const { out: _out, ...options } = o;
+  const truth = {
+    version: 1,
+    backend: o.backend,
+    options,
+    files: files.map((f) => ({ file: f.file, domain: f.domain })),
+    reference_domain: 'domU',
+    offsets_ns: offsets,
+    path,
+    assumptions: assumptionsFor(o.backend, o.guestBlock),
+    latency_model: LATENCY_MODEL,
+    guest: { domid: GUEST_DOMID, vdev: VDEV, ring: RING, ...(o.backend === 'blktap2' ? { tap_minor: 1 } : {}) },
+    runs: m.runs.map((r, i) => ({ run: String(i + 1), begin_ns: r.begin, end_ns: r.end })),
+    lost_events: lost,
+    xtbuf: xtbufInfo,
+    requests,
+  };
+  const truthPath = join(o.out, 'truth.json');
+  writeFileSync(truthPath, truthJson(truth));
+  return { files, truthPath, requests: requests.length, complete: requests.filter((r) => r.complete).length };
+}
+
+function fileOf(dom: Domain): string {
+  switch (dom) {
+    case 'domU':
+      return 'guest.trace';
+    case 'dom0':
+      return 'dom0.trace';
+    case 'tapdisk':
+      return 'tapdisk.xtbuf';
+    case 'qemu':
+      return 'qemu.xtbuf';
+  }
+}
+
+function nextPow2(n: number): number {
+  let p = 1;
+  while (p < n) p *= 2;
+  return p;
+}
+
+/** The ftrace file: header, event lines, and a LOST line per CPU where lines were dropped. */
+function ftraceText(ls: Line[]): string {
+  const body: string[] = [];
+  let events = 0;
+  let lostWritten = false;
+  const lostByCpu = new Map<number, number>();
+  for (const l of ls) if (l.dropped) lostByCpu.set(l.task!.cpu, (lostByCpu.get(l.task!.cpu) ?? 0) + 1);
+  for (const l of ls) {
+    if (l.dropped) {
+      if (!lostWritten) {
+        for (const cpu of [...lostByCpu.keys()].sort((a, b) => a - b)) body.push(`CPU:${cpu} [LOST ${lostByCpu.get(cpu)!} EVENTS]`);
+        lostWritten = true;
+      }
+      continue;
+    }
+    body.push(ftraceLine(l.task!.comm, l.task!.pid, l.task!.cpu, l.flags!, l.local, l.body!));
+    events++;
+  }
+  return [...ftraceHeader(events, 2), ...body].join('\n') + '\n';
+}
+
+/**
+ * Generator assertions on the full model: every path point exists, id-less points are what the
+ * spec's rule picks (and not after the next point), causality holds with ≥ 1 µs across domains.
+ */
+function checkRequests(m: ModelOutput, path: string[]): void {
+  const index = idlessIndex(m.lines);
+  for (const r of m.requests) {
+    let prev: Line | null = null;
+    for (let i = 0; i < path.length; i++) {
+      const p = path[i]!;
+      const l = r.points.get(p);
+      if (l === undefined) throw new Error(`simulator bug: request run ${r.run} #${r.index} has no ${p}`);
+      if (IDLESS_POINTS.has(p)) {
+        const chosen = firstAtOrAfter(index.get(idlessId(p)) ?? [], prev!.ref);
+        if (chosen !== l) throw new Error(`simulator bug: the id-less rule picks another ${p} for request run ${r.run} #${r.index} than the model (${chosen?.ref} vs ${l.ref})`);
+        const next = r.points.get(path[i + 1]!);
+        if (next !== undefined && chosen.ref > next.ref) throw new Error(`simulator bug: ${p} of request run ${r.run} #${r.index} is after its next point`);
+      }
+      if (prev !== null) {
+        if (l.ref < prev.ref) throw new Error(`simulator bug: causality: ${p} before ${path[i - 1]} in request run ${r.run} #${r.index}`);
+        if (l.dom !== prev.dom && l.ref - prev.ref < 1000) throw new Error(`simulator bug: cross-domain step ${path[i - 1]}->${p} under 1 µs in request run ${r.run} #${r.index}`);
+      }
+      prev = l;
+    }
+  }
+}
+
+/** Index key of an id-less point of our guest: the point and the domid/vdev/ring it carries. */
+function idlessId(point: string): string {
+  const guest = point === 'fe_notify' || point === 'fe_irq';
+  return `${point}#${idlessKey(guest ? undefined : GUEST_DOMID, VDEV, RING)}`;
+}
+
+function idlessIndex(lines: Line[]): Map<string, Line[]> {
+  const ix = new Map<string, Line[]>();
+  for (const l of lines) {
+    if (l.probe === undefined || !IDLESS_POINTS.has(l.probe)) continue;
+    const k = `${l.probe}#${l.key}`;
+    let a = ix.get(k);
+    if (a === undefined) ix.set(k, (a = []));
+    a.push(l);
+  }
+  for (const a of ix.values()) a.sort((x, y) => x.ref - y.ref || x.seq - y.seq);
+  return ix;
+}
+
+function firstAtOrAfter(a: Line[], t: number): Line | undefined {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (a[mid]!.ref < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return a[lo];
+}
+
+/** Requests in start order: by run, then by the time of the first path point (seq = rank in its run). */
+function truthRequests(m: ModelOutput, path: string[], backend: Backend): TruthRequest[] {
+  const first = (r: SimRequest): Line => r.points.get(path[0]!)!;
+  const sorted = [...m.requests].sort((a, b) => a.run - b.run || first(a).ref - first(b).ref || first(a).seq - first(b).seq);
+  let run = 0;
+  let seq = 0;
+  return sorted.map((r) => {
+    if (r.run !== run) {
+      run = r.run;
+      seq = 0;
+    }
+    const points: Record<string, number> = {};
+    let complete = true;
+    for (const p of path) {
+      const l = r.points.get(p)!;
+      if (l.dropped) complete = false;
+      else points[p] = l.ref;
+    }
+    return {
+      run: String(r.run),
+      seq: seq++,
+      pid: r.pid,
+      id: r.id,
+      ...(backend === 'blktap2' ? { idx: r.idx } : {}),
+      sector: r.sector,
+      complete,
+      points,
+    };
+  });
+}
+
+/** Pretty JSON with one request per line (stable, diff-friendly, not huge). */
+function truthJson(t: { requests: TruthRequest[] } & Record<string, unknown>): string {
+  const { requests, ...head } = t;
+  const top = JSON.stringify(head, null, 2);
+  const reqs = requests.map((r) => '    ' + JSON.stringify(r)).join(',\n');
+  return top.slice(0, -2) + `,\n  "requests": [\n${reqs}\n  ]\n}\n`;
+}

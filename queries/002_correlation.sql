@@ -1,4 +1,13 @@
--- xtrace schema, version 2: correlated requests (written by `xtrace report`).
+-- xtrace schema, version 2: where sources lost events (written by ingest) and correlated requests
+-- (written by `xtrace report`).
+
+CREATE TABLE lost_gaps (           -- each place a source says it lost events (the matcher never chains across one)
+  source_id INTEGER NOT NULL,      -- sources.id
+  line      INTEGER NOT NULL,      -- input line of the LOST EVENTS marker; 0 = before the first event (buffer overrun, wrapped xtbuf ring)
+  cpu       INTEGER,               -- CPU whose events were lost, NULL when every CPU or not known
+  lost      INTEGER NOT NULL       -- number of events lost there
+);
+
 -- Each report replaces the previous results of the same profile. Times are in the reference
 -- domain's clock (ns): t_reference = t_local + domain_offsets.offset_ns.
 

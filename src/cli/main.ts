@@ -16,6 +16,7 @@ import { BUILTIN_PROFILES } from '../correlate/builtin.js';
 import { runReport } from '../report/run.js';
 import { REPORTERS, type ReporterName } from '../report/reporters.js';
 import { writeOutput } from './output.js';
+import { BACKENDS, simulate, type Backend } from '../simulate/simulate.js';
 
 const colorOk = !process.env['NO_COLOR'] && process.stderr.isTTY === true;
 const err: ChalkInstance = new Chalk({ level: colorOk ? 1 : 0 });
@@ -124,6 +125,55 @@ The requests are stored in the database: SELECT * FROM request_stages WHERE run 
       writeOutput(text, o.out);
     });
 
+  p.command('simulate')
+    .description('Write simulated Xen storage traces that follow shared/specs/xen-probes.md, plus their ground truth (truth.json)')
+    .addOption(new Option('--backend <name>', 'back end').choices([...BACKENDS]).makeOptionMandatory())
+    .requiredOption('--out <dir>', 'output directory (created; must be empty)')
+    .addOption(new Option('--runs <n>', 'runs').default(10).argParser(parsePositive))
+    .addOption(new Option('--requests <n>', 'requests per run').default(100).argParser(parsePositive))
+    .addOption(new Option('--depth <n>', 'queue depth (fio threads), 1 to 32').default(1).argParser(parsePositive))
+    .addOption(new Option('--seed <n>', 'random seed').default(1).argParser(parseCount))
+    .option('--no-noise', 'no other guests, no unrelated lines')
+    .option('--lost-events', 'drop a window of kernel events in run 3 (with the kernel\'s LOST EVENTS line)')
+    .option('--wrap', 'make the userspace ring buffer wrap (oldest records lost)')
+    .option('--no-guest-block', 'no syscalls and block tracepoints in the guest trace')
+    .addOption(new Option('--xtbuf-form <form>', 'userspace dump form').choices(['binary', 'text']).default('binary'))
+    .addHelpText(
+      'after',
+      `
+Examples:
+  xtrace simulate --backend blkback --out sim/
+  xtrace simulate --backend blktap2 --depth 4 --lost-events --wrap --seed 7 --out sim-tap2/
+Then ingest each file with the domain printed, and report:
+  xtrace ingest --db sim.db --domain domU sim/guest.trace
+  xtrace ingest --db sim.db --domain dom0 sim/dom0.trace
+  xtrace report --db sim.db --profile xen-blkback
+Stage latencies are documented assumptions (src/simulate/assumptions.ts), not measurements.`,
+    )
+    .action((o: { backend: Backend; out: string; runs: number; requests: number; depth: number; seed: number; noise: boolean; lostEvents?: boolean; wrap?: boolean; guestBlock: boolean; xtbufForm: 'binary' | 'text' }) => {
+      let r: ReturnType<typeof simulate>;
+      try {
+        r = simulate({
+          backend: o.backend,
+          out: o.out,
+          runs: o.runs,
+          requests: o.requests,
+          depth: o.depth,
+          seed: o.seed,
+          noise: o.noise,
+          lostEvents: !!o.lostEvents,
+          wrap: !!o.wrap,
+          guestBlock: o.guestBlock,
+          xtbufForm: o.xtbufForm,
+        });
+      } catch (e) {
+        if (e instanceof XtraceError) throw e;
+        throw new UsageError((e as Error).message);
+      }
+      for (const f of r.files) process.stdout.write(`${f.path}\tdomain ${f.domain}\n`);
+      process.stdout.write(`${r.truthPath}\tground truth: ${r.requests} requests, ${r.complete} complete\n`);
+    });
+
   p.command('profiles')
     .description('List the built-in profiles, or print one as JSON (a starting point for your own)')
     .option('--show <name>', 'print this profile as JSON')
@@ -145,6 +195,12 @@ The requests are stored in the database: SELECT * FROM request_stages WHERE run 
 function parseCount(v: string): number {
   const n = Number(v);
   if (!/^\d+$/.test(v) || !Number.isSafeInteger(n)) throw new InvalidArgumentError('expected a whole number ≥ 0');
+  return n;
+}
+
+function parsePositive(v: string): number {
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number ≥ 1');
   return n;
 }
 

@@ -8,7 +8,7 @@
  */
 import type { Db } from '../db/db.js';
 import { InputError } from '../core/errors.js';
-import { Matcher, requestFieldValue, type CPoint, type EngineCounter, type Marker } from './engine.js';
+import { Matcher, POINT_AMBIGUOUS, requestFieldValue, type CPoint, type EngineCounter, type Marker } from './engine.js';
 import type { Profile, ProfilePoint } from './profile.js';
 import { joinPairs } from './profile.js';
 import { RequestStore } from './store.js';
@@ -76,6 +76,8 @@ const FIRST_PASS_SLACK_NS = 200_000;
 /** Width of the coarse-alignment window. */
 const COARSE_WINDOW_NS = 1_000_000;
 const READ_CHUNK = 32768;
+/** Coarse alignment ignores keys with more events than this (weak keys, e.g. an id without a sector). */
+const COARSE_MAX_CANDIDATES = 64;
 
 export function loadDomains(db: Db): DomainInfo[] {
   const rows = db
@@ -104,6 +106,42 @@ export function loadDomains(db: Db): DomainInfo[] {
     });
   }
   return domains;
+}
+
+/**
+ * Where each domain lost events, as `rel` intervals: a LOST EVENTS marker of CPU c lost events
+ * between the previous and the next event of that CPU; an overwritten buffer lost everything
+ * before the first event.
+ */
+function loadGaps(db: Db, domains: DomainInfo[]): [number, number][][] {
+  const out = domains.map(() => [] as [number, number][]);
+  const rows = db.prepare<{ source_id: number; line: number; cpu: number | null }>('SELECT source_id, line, cpu FROM lost_gaps').all();
+  if (!rows.length) return out;
+  const lineAt = db.prepare<{ line: number }>('SELECT line FROM event_data WHERE id = ?');
+  const prevOn = db.prepare<{ ts: bigint }>('SELECT ts_ns AS ts FROM event_data WHERE source_id = ? AND id < ? AND (? IS NULL OR cpu = ?) ORDER BY id DESC LIMIT 1', { bigints: true });
+  const nextOn = db.prepare<{ ts: bigint }>('SELECT ts_ns AS ts FROM event_data WHERE source_id = ? AND id >= ? AND (? IS NULL OR cpu = ?) ORDER BY id LIMIT 1', { bigints: true });
+  for (const g of rows) {
+    const src = domains.flatMap((d) => d.sources).find((s) => s.id === g.source_id);
+    if (!src) continue;
+    const base = domains[src.domain]!.base;
+    const rel = (ts: bigint | undefined, dflt: number): number => (ts === undefined ? dflt : Number(ts - base));
+    if (g.line === 0) {
+      out[src.domain]!.push([-Infinity, rel(src.firstTs, Infinity)]);
+      continue;
+    }
+    // First event after the marker: ids follow lines within a source.
+    let lo = src.firstEvent;
+    let hi = src.lastEvent + 1;
+    while (lo < hi) {
+      const mid = Math.floor((lo + hi) / 2);
+      if (lineAt.get(mid)!.line <= g.line) lo = mid + 1;
+      else hi = mid;
+    }
+    const before = prevOn.get(src.id, lo, g.cpu, g.cpu)?.ts;
+    const after = nextOn.get(src.id, lo, g.cpu, g.cpu)?.ts;
+    out[src.domain]!.push([rel(before, -Infinity), rel(after, Infinity)]);
+  }
+  return out;
 }
 
 interface Strings {
@@ -277,9 +315,18 @@ function streamEvents(
   }
 }
 
-function runPass(db: Db, profile: Profile, path: ProfilePoint[], domains: DomainInfo[], strings: Strings, shifts: number[], slack: number): { matcher: Matcher; store: RequestStore; seen: number } {
+function runPass(
+  db: Db,
+  profile: Profile,
+  path: ProfilePoint[],
+  domains: DomainInfo[],
+  strings: Strings,
+  shifts: number[],
+  slack: number,
+  gaps: [number, number][][],
+): { matcher: Matcher; store: RequestStore; seen: number } {
   const store = new RequestStore(path.length);
-  const matcher = new Matcher(profile, path, store, { slack });
+  const matcher = new Matcher(profile, path, store, { slack, gaps: gaps.map((g, d) => g.map(([a, b]) => [a + shifts[d]!, b + shifts[d]!] as [number, number])) });
   const filter = eventFilter(path, profile, strings);
   const ctx = { cpu: null as number | null, pid: null as number | null, tgid: null as number | null, comm: null as string | null };
   const cols = builtinColumns(path);
@@ -349,8 +396,9 @@ function coarseShifts(db: Db, profile: Profile, path: ProfilePoint[], domains: D
   anchors.forEach((_, k) => {
     for (const [key, tb, db_] of bEvents[k]!) {
       const l = aTimes[k]!.get(key);
-      if (!l) continue;
-      for (let i = 0; i < l.length && i < 64; i++) {
+      // A key shared by many events (an id alone: always 0 at depth 1) says nothing about which pairs belong together.
+      if (!l || l.length > COARSE_MAX_CANDIDATES) continue;
+      for (let i = 0; i < l.length; i++) {
         const [ta, da] = l[i]!;
         if (da === db_) continue;
         const pk = `${da},${db_}`;
@@ -392,14 +440,23 @@ function coarseSolve(n: number, reference: number, bounds: BoundsCollector): num
   return shifts.map((s) => s ?? 0);
 }
 
-/** Exact bounds from the cross-domain links of complete requests. */
-function linkBounds(store: RequestStore, path: ProfilePoint[], shifts: number[]): BoundsCollector {
+/**
+ * Bounds from cross-domain links. `trusted`: only links between consecutive id-carrying (nearest)
+ * points of any non-orphan request: their matching does not depend on the offsets. Otherwise:
+ * every pair of consecutive points of complete requests, id-less ones included (tighter, but
+ * the id-less choices were made with the previous offsets).
+ */
+function linkBounds(store: RequestStore, path: ProfilePoint[], shifts: number[], trusted: boolean): BoundsCollector {
   const b = new BoundsCollector();
   const P = path.length;
+  const usable = path.map((p) => !trusted || (p.join?.mode ?? 'nearest') === 'nearest');
   for (let i = 0; i < store.length; i++) {
-    if (store.status(i) !== 'complete') continue;
+    const st = store.status(i);
+    if (trusted ? st === 'orphan' : st !== 'complete') continue;
     let pa = -1;
     for (let p = 0; p < P; p++) {
+      // An ambiguous id-less point does not bound the offset; its neighbours still bound each other (time order holds).
+      if (!usable[p] || Number.isNaN(store.t(i, p)) || store.flags(i, p) & POINT_AMBIGUOUS) continue;
       if (pa >= 0) {
         const da = store.domain(i, pa);
         const d = store.domain(i, p);
@@ -449,6 +506,7 @@ export function correlate(db: Db, profile: Profile, opts: CorrelateOptions = {})
   }
 
   const roles = new Set(path.map((p) => p.role));
+  const gaps = loadGaps(db, domains);
   let shifts = domains.map(() => 0);
   let slack = 0;
   let reference = 0;
@@ -467,9 +525,10 @@ export function correlate(db: Db, profile: Profile, opts: CorrelateOptions = {})
   let pass = 0;
   let result: ReturnType<typeof runPass>;
   let solved: DomainShift[] = [];
+  let idlessInconsistent = false;
   for (;;) {
     pass++;
-    result = runPass(db, profile, path, domains, strings, shifts, slack);
+    result = runPass(db, profile, path, domains, strings, shifts, slack, gaps);
     opts.onPass?.(pass, `${result.store.length} requests`);
     if (roles.size <= 1) {
       const perDomain = new Array(domains.length).fill(0) as number[];
@@ -478,23 +537,37 @@ export function correlate(db: Db, profile: Profile, opts: CorrelateOptions = {})
       solved = domains.map((_, d) => ({ shift: 0, uncertainty: 0, method: d === reference ? 'reference' : 'unlinked', lo: null, hi: null, parent: null, links: 0 }));
       break;
     }
-    const bounds = linkBounds(result.store, path, shifts);
     const needed = new Set<number>();
     for (let i = 0; i < result.store.length; i++) {
       if (result.store.status(i) !== 'complete') continue;
       for (let p = 0; p < path.length; p++) needed.add(result.store.domain(i, p));
     }
-    solved = solveShifts(
-      domains.length,
-      reference,
-      givenShifts,
-      bounds.list(),
-      domains.map((d) => d.name),
-      needed,
-      domains.map((d) => d.base),
-    );
+    const solve = (trusted: boolean): DomainShift[] =>
+      solveShifts(
+        domains.length,
+        reference,
+        givenShifts,
+        linkBounds(result.store, path, shifts, trusted).list(),
+        domains.map((d) => d.name),
+        needed,
+        domains.map((d) => d.base),
+      );
+    // Links between id-carrying points never depend on the offsets: a contradiction there is real.
+    solved = solve(true);
+    idlessInconsistent = false;
+    if (pass > 1) {
+      // The id-less links tighten the interval, unless they contradict (an id-less choice made with
+      // too rough an offset): then the id-carrying links alone decide, and the report says so.
+      try {
+        solved = solve(false);
+      } catch (e) {
+        if (!(e instanceof InputError)) throw e;
+        idlessInconsistent = true;
+      }
+    }
     // Round shifts to whole ns (stored times stay integers); the rounding joins the uncertainty.
-    const next = solved.map((s) => Math.round(s.shift));
+    // A domain not estimated yet (no complete request in a first pass) keeps its coarse shift.
+    const next = solved.map((s, d) => (s.method === 'unlinked' ? shifts[d]! : Math.round(s.shift)));
     solved = solved.map((s, d) => ({ ...s, uncertainty: s.method === 'estimated' ? Math.ceil(s.uncertainty + Math.abs(s.shift - next[d]!)) : s.uncertainty }));
     const moved = next.some((s, d) => s !== shifts[d]);
     if ((!moved && pass > 1) || pass >= MAX_PASSES) {
@@ -502,7 +575,7 @@ export function correlate(db: Db, profile: Profile, opts: CorrelateOptions = {})
         // Last pass: use the final shifts for the stored times.
         shifts = next;
         pass++;
-        result = runPass(db, profile, path, domains, strings, shifts, Math.max(...solved.map((s) => s.uncertainty)) + 1);
+        result = runPass(db, profile, path, domains, strings, shifts, Math.max(...solved.map((s) => s.uncertainty)) + 1, gaps);
       }
       break;
     }
@@ -549,7 +622,10 @@ export function correlate(db: Db, profile: Profile, opts: CorrelateOptions = {})
     refBase,
     requests: result.store,
     markers: result.matcher.markers,
-    counters: result.matcher.counterList(),
+    counters: [
+      ...result.matcher.counterList(),
+      ...(idlessInconsistent ? [{ code: 'idless_links_inconsistent', point: null, severity: 'info' as const, count: 1, firstEvent: NaN }] : []),
+    ],
     passes: pass,
   };
 }

@@ -1,20 +1,23 @@
 /**
  * The matcher: follows requests through the points of a profile, one event at a time, in
- * (clock-adjusted) time order. Memory holds only the requests still open and a few "last event"
- * slots, so it does not grow with the trace; finished requests go to a RequestSink.
+ * (clock-adjusted) time order. Memory holds only the open requests, a short history of id-less
+ * events and a few "last event" slots, so it does not grow with the trace; finished requests go
+ * to a RequestSink.
  *
  * Rules (README "Profiles"):
  *  - nearest: an event joins the open request waiting for its point with equal keys whose previous
  *    point is the latest at or before it; never a finished request (ids are reused);
- *  - first-after (id-less): the first such event with equal keys at or after the previous point,
- *    shared by every waiting request. When a key is only learned from a later point (blkback's
- *    be_irq carries domid, the guest side does not), the first event per value is kept and the
- *    choice is made once the request knows its value;
- *  - last-before-next: resolved when the next point arrives: the last such event (keys related to
- *    the next event) at or after the previous point;
- *  - a repeated event for the point a request just passed (a requeued request issued twice)
- *    replaces it; `opens` points open a request when none waits (orphans: no first point);
- *    `ends` points end a request still waiting for an earlier point (its skipped points missing).
+ *  - first-after (id-less): the first such event with equal keys at or after the previous point.
+ *    It is chosen when the request's next id-carrying point arrives: by then the request knows
+ *    every key (blkback's be_irq carries domid, which the guest side only learns from be_get_req)
+ *    and the next point bounds the choice from above (exactly, when in the same clock domain);
+ *  - last-before-next: also chosen when the next point arrives: the last such event (keys related
+ *    to the next event) at or after the previous point;
+ *  - a point of another clock domain than the previous one may look up to `slack` ns too early
+ *    (the offset's uncertainty);
+ *  - `repeat: replace` points: a second event for the point a request just passed replaces it
+ *    (a requeued block request issued again); `opens` points open a request when none waits
+ *    (orphans: no first point); `ends` points end a request still waiting for an earlier point.
  * Nothing is dropped silently: every classified event that joins nothing is counted.
  */
 import type { Profile, ProfilePoint } from './profile.js';
@@ -30,6 +33,8 @@ export interface FinishedRequest {
   t: Float64Array;
   ev: Float64Array;
   domain: Int32Array;
+  /** POINT_AMBIGUOUS: an id-less point with another candidate within the clock uncertainty (chosen with the estimated offset). */
+  flags: Uint8Array;
 }
 
 export interface RequestSink {
@@ -58,6 +63,9 @@ export const ENGINE_COUNTERS = {
   repeated_point: { severity: 'info', description: 'A second event for the point a request had just passed (a requeued request issued again); the later one is used.' },
   not_a_request: { severity: 'info', description: 'A chain that reached none of the profile\'s required points (e.g. a syscall served from the page cache): not a request.' },
   ended_early: { severity: 'data_loss', description: 'A request ended by a later point while it still waited for an earlier one (points lost or not traced).' },
+  point_lost_or_absent: { severity: 'data_loss', description: 'No event for this passed-over (id-less or last-before-next) point between its neighbours, or only one found after a place where events were lost: the point is missing, not guessed.' },
+  idless_ambiguous: { severity: 'info', description: 'An id-less point had more than one candidate within the clock-offset uncertainty; the one first after the previous point with the estimated offset was chosen, and its link does not narrow the offset.' },
+  idless_links_inconsistent: { severity: 'info', description: 'Clock offsets: the links through id-less points contradicted each other (an id-less event chosen with too rough an offset); the offsets come from the links between id-carrying points only (a wider interval).' },
   open_at_end: { severity: 'data_loss', description: 'A request still open when the trace ended (cut off by the end of the capture).' },
 } as const;
 export type EngineCounterCode = keyof typeof ENGINE_COUNTERS;
@@ -79,12 +87,6 @@ export interface CPoint {
   mode: ProfilePoint['join'] extends infer J ? (J extends { mode: infer M } ? M : never) : never;
   within: number;
   role: number;
-  /** first-after: join fields the request knows on arrival (index) vs learns later (pending). */
-  idxPos: number[];
-  idxReq: string[];
-  pendPos: number[];
-  pendReq: string[];
-  /** ends: request fields needed to register a request for ending. */
 }
 
 export interface EvCtx {
@@ -94,11 +96,16 @@ export interface EvCtx {
   comm: string | null;
 }
 
-interface Pending {
-  point: number;
-  /** pending-tuple → first candidate [t, eventId, domain] */
-  cands: Map<string, [number, number, number]>;
+/** A recorded event: adjusted time, id, domain, and whether a request took it. */
+interface Seen {
+  t: number;
+  id: number;
+  domain: number;
+  used: boolean;
 }
+
+/** How long id-less events are kept for requests still to choose them (ns), unless `within_ns` says otherwise. */
+export const IDLESS_HORIZON_NS = 1_000_000_000;
 
 class Req {
   seq = 0;
@@ -109,11 +116,10 @@ class Req {
   endedEarly = -1;
   /** Domain of the last point, for the cross-domain tolerance. */
   lastDomain = -1;
-  deferred = -1;
-  deferredPrevT = 0;
-  /** Registration keys, for removal: wait index at `cursor`, collecting first-after points, ends points. */
+  /** Id-less and last-before-next points passed over, chosen when the next point arrives. */
+  readonly deferred: number[] = [];
+  /** Registration keys, for removal: wait index at `cursor`, ends points. */
   waitKey: string | null = null;
-  pend: Pending[] | null = null;
   endsKeys: (string | null)[] | null = null;
   lastAtKey: string | null = null;
   lastAtPoint = -1;
@@ -122,7 +128,9 @@ class Req {
   readonly ev: Float64Array;
   readonly domain: Int32Array;
   readonly roleDom: Int32Array;
+  readonly flags: Uint8Array;
   constructor(n: number, roles: number) {
+    this.flags = new Uint8Array(n);
     this.t = new Float64Array(n).fill(NaN);
     this.ev = new Float64Array(n).fill(NaN);
     this.domain = new Int32Array(n).fill(-1);
@@ -136,10 +144,8 @@ class Req {
     this.lastT = -Infinity;
     this.endedEarly = -1;
     this.lastDomain = -1;
-    this.deferred = -1;
-    this.deferredPrevT = 0;
+    this.deferred.length = 0;
     this.waitKey = null;
-    this.pend = null;
     this.endsKeys = null;
     this.lastAtKey = null;
     this.lastAtPoint = -1;
@@ -148,6 +154,7 @@ class Req {
     this.ev.fill(NaN);
     this.domain.fill(-1);
     this.roleDom.fill(-1);
+    this.flags.fill(0);
     return this;
   }
 }
@@ -170,7 +177,12 @@ function builtinExtractor(field: string): (args: string, m: RegExpExecArray | nu
 export interface EngineOptions {
   /** Cross-domain ordering tolerance (ns): a point in another domain than the previous one may appear up to this much earlier. */
   slack: number;
+  /** Per domain: adjusted-time intervals where events were lost (LOST EVENTS, overwritten buffers). */
+  gaps?: [number, number][][];
 }
+
+/** Per-point flags of a finished request. */
+export const POINT_AMBIGUOUS = 1;
 
 export class Matcher {
   readonly points: CPoint[];
@@ -184,12 +196,16 @@ export class Matcher {
   private readonly endsIdx: (Map<string, Slot> | null)[];
   /** Per nearest point: key tuple → the request that just passed it (repeats replace). */
   private readonly lastAt: Map<string, Req>[];
-  /** Per last-before-next point: next-event key tuple → last event [t, id, domain]. */
-  private readonly lastSeen: Map<string, [number, number, number]>[];
+  /** Per last-before-next point: next-event key tuple → last event. */
+  private readonly lastSeen: Map<string, Seen>[];
+  /** Per first-after point: key tuple → its events of the last `within` ns, in time order. */
+  private readonly history: Map<string, Seen[]>[];
   private readonly open = new Set<Req>();
   private readonly pool: Req[] = [];
-  /** Per point: recent events nobody took yet (only with a cross-domain slack). */
+  /** Per nearest point: recent events nobody took yet (only with a cross-domain slack). */
   private readonly recent: { t: number; id: number; domain: number; vals: (string | undefined)[]; used: boolean }[][];
+  /** Adjusted time of the latest event offered. */
+  private now = -Infinity;
   private readonly counters = new Map<string, EngineCounter>();
   private readonly required: Set<number> | null;
   private seq = 0;
@@ -205,7 +221,6 @@ export class Matcher {
   ) {
     const roles = [...new Set(path.map((p) => p.role))];
     this.nRoles = roles.length;
-    const provided = new Set<string>();
     // A last-before-next point relates its fields to the next point's event: that point extracts them too.
     const extraNeed = path.map((_, i) => (i > 0 && path[i - 1]!.join?.mode === 'last-before-next' ? joinPairs(path[i - 1]!).map(([, r]) => r) : []));
     this.points = path.map((def, idx) => {
@@ -229,20 +244,6 @@ export class Matcher {
         return (a: string) => kv(a);
       });
       const mode = def.join?.mode ?? 'nearest';
-      const idxPos: number[] = [];
-      const idxReq: string[] = [];
-      const pendPos: number[] = [];
-      const pendReq: string[] = [];
-      pairs.forEach(([, r], i) => {
-        if (mode === 'first-after' && !provided.has(r)) {
-          pendPos.push(joinPos[i]!);
-          pendReq.push(r);
-        } else {
-          idxPos.push(joinPos[i]!);
-          idxReq.push(r);
-        }
-      });
-      if (mode !== 'last-before-next') for (const k of def.keys) provided.add(k);
       return {
         idx,
         def,
@@ -253,12 +254,8 @@ export class Matcher {
         joinPos,
         joinReq,
         mode,
-        within: def.join?.within_ns ?? Infinity,
+        within: def.join?.within_ns ?? (mode === 'first-after' ? IDLESS_HORIZON_NS : Infinity),
         role: roles.indexOf(def.role),
-        idxPos,
-        idxReq,
-        pendPos,
-        pendReq,
       } as CPoint;
     });
     for (const p of this.points) {
@@ -280,6 +277,7 @@ export class Matcher {
     this.endsIdx = this.points.map((p) => (p.def.ends ? new Map() : null));
     this.lastAt = this.points.map(() => new Map());
     this.lastSeen = this.points.map(() => new Map());
+    this.history = this.points.map(() => new Map());
     this.recent = this.points.map(() => []);
     const req = profile.requires_any?.map((n) => path.findIndex((p) => p.name === n)).filter((i) => i >= 0);
     this.required = req ? new Set(req) : null;
@@ -341,19 +339,46 @@ export class Matcher {
     }
     const vals: (string | undefined)[] = new Array(p.need.length);
     for (let i = 0; i < p.need.length; i++) vals[i] = p.extract[i]!(args, m, ctx);
+    if (t > this.now) this.now = t;
     switch (p.mode) {
-      case 'last-before-next':
-      {
+      case 'last-before-next': {
         const k = tuple(vals, p.joinPos);
-        if (k !== null) this.lastSeen[p.idx]!.set(k, [t, eventId, domain]);
+        if (k !== null) {
+          const prev = this.lastSeen[p.idx]!.get(k);
+          if (prev && !prev.used) this.count('unmatched_event', p.idx, prev.id);
+          this.lastSeen[p.idx]!.set(k, { t, id: eventId, domain, used: false });
+        } else this.count('unmatched_event', p.idx, eventId);
         return;
       }
       case 'first-after':
-        this.firstAfter(p, eventId, domain, t, vals);
+        this.record(p, eventId, domain, t, vals);
         return;
       default:
         this.nearest(p, eventId, domain, t, vals);
     }
+  }
+
+  /** Keeps an id-less event for the requests that will choose it; events older than the horizon leave (counted if nobody took them). */
+  private record(p: CPoint, eventId: number, domain: number, t: number, vals: (string | undefined)[]): void {
+    const k = tuple(vals, p.joinPos);
+    if (k === null) {
+      this.count('unmatched_event', p.idx, eventId);
+      return;
+    }
+    const h = this.history[p.idx]!;
+    const list = h.get(k);
+    const e = { t, id: eventId, domain, used: false };
+    if (!list) {
+      h.set(k, [e]);
+      return;
+    }
+    let drop = 0;
+    while (drop < list.length && list[drop]!.t < t - p.within) {
+      if (!list[drop]!.used) this.count('unmatched_event', p.idx, list[drop]!.id);
+      drop++;
+    }
+    if (drop) list.splice(0, drop);
+    list.push(e);
   }
 
   private fits(r: Req, p: CPoint, domain: number, t: number): boolean {
@@ -389,8 +414,7 @@ export class Matcher {
       if (last && last.lastAtPoint === p.idx && this.open.has(last) && (last.roleDom[p.role] === -1 || last.roleDom[p.role] === domain)) {
         last.t[p.idx] = t;
         last.ev[p.idx] = eventId;
-        if (last.cursor === p.idx + 1 || last.deferred === p.idx + 1) last.lastT = t;
-        if (last.deferred === p.idx + 1) last.deferredPrevT = t;
+        if (last.cursor === p.idx + 1 || last.deferred[0] === p.idx + 1) last.lastT = t;
         this.count('repeated_point', p.idx, eventId);
         return;
       }
@@ -400,42 +424,6 @@ export class Matcher {
       return;
     }
     this.unmatched(p, eventId, domain, t, vals);
-  }
-
-  private firstAfter(p: CPoint, eventId: number, domain: number, t: number, vals: (string | undefined)[]): void {
-    const key = tuple(vals, p.idxPos);
-    let used = false;
-    for (const r of members(key === null ? undefined : this.wait[p.idx]!.get(key))) {
-      if (this.fits(r, p, domain, t) && this.joinFirstAfter(r, p, eventId, domain, t, vals)) used = true;
-    }
-    if (!used) this.unmatched(p, eventId, domain, t, vals);
-  }
-
-  /** An id-less event offered to one waiting request; true when it took it. */
-  private joinFirstAfter(r: Req, p: CPoint, eventId: number, domain: number, t: number, vals: (string | undefined)[]): boolean {
-    if (p.pendPos.length === 0) {
-      this.advance(r, p, eventId, domain, t, vals);
-      return true;
-    }
-    const pk = tuple(vals, p.pendPos);
-    if (pk === null) return false;
-    let used = false;
-    let pend = r.pend?.find((x) => x.point === p.idx);
-    if (!pend) {
-      pend = { point: p.idx, cands: new Map() };
-      (r.pend ??= []).push(pend);
-    }
-    if (!pend.cands.has(pk)) {
-      pend.cands.set(pk, [t, eventId, domain]);
-      used = true;
-    }
-    if (r.cursor === p.idx) {
-      // Move on to the next point, but stay registered here to collect first events of other values.
-      r.cursor = p.idx + 1;
-      r.waitKey = null;
-      this.settle(r);
-    }
-    return used;
   }
 
   /**
@@ -459,17 +447,11 @@ export class Matcher {
   /** A request now waiting at point c: does a recent unmatched event (another domain, within the slack) belong to it? */
   private fromRecent(r: Req, c: number, key: string): void {
     const p = this.points[c]!;
-    const buf = this.recent[c]!;
-    for (const e of buf) {
-      if (e.used || tuple(e.vals, p.mode === 'first-after' ? p.idxPos : p.joinPos) !== key || !this.fits(r, p, e.domain, e.t)) continue;
-      if (p.mode === 'first-after') {
-        if (this.joinFirstAfter(r, p, e.id, e.domain, e.t, e.vals)) e.used = true;
-        if (p.pendPos.length === 0) return;
-      } else {
-        e.used = true;
-        this.advance(r, p, e.id, e.domain, e.t, e.vals);
-        return;
-      }
+    for (const e of this.recent[c]!) {
+      if (e.used || tuple(e.vals, p.joinPos) !== key || !this.fits(r, p, e.domain, e.t)) continue;
+      e.used = true;
+      this.advance(r, p, e.id, e.domain, e.t, e.vals);
+      return;
     }
   }
 
@@ -483,18 +465,13 @@ export class Matcher {
   /** Records point p on r and moves r on to its next point. */
   private advance(r: Req, p: CPoint, eventId: number, domain: number, t: number, vals: (string | undefined)[]): void {
     this.unregisterWait(r);
-    if (r.deferred >= 0) {
-      const d = this.points[r.deferred]!;
-      if (d.idx === p.idx - 1) {
-        const hit = this.lastSeen[d.idx]!.get(tuple(vals, relPositions(d, p)) ?? '');
-        if (hit && hit[0] >= r.deferredPrevT && hit[0] <= t && (r.roleDom[d.role] === -1 || r.roleDom[d.role] === hit[2])) {
-          r.t[d.idx] = hit[0];
-          r.ev[d.idx] = hit[1];
-          r.domain[d.idx] = hit[2];
-        }
-      }
-      r.deferred = -1;
+    // The next point's keys first: the deferred id-less points may need them (be_irq needs domid).
+    for (let i = 0; i < p.keyPos.length; i++) {
+      const k = p.def.keys[i]!;
+      const v = vals[p.keyPos[i]!];
+      if (v !== undefined && !r.fields.has(k)) r.fields.set(k, v);
     }
+    if (r.deferred.length) this.resolveDeferred(r, p, domain, t, vals);
     r.t[p.idx] = t;
     r.ev[p.idx] = eventId;
     r.domain[p.idx] = domain;
@@ -502,12 +479,6 @@ export class Matcher {
     // The time of the last point (not the largest time: a point of another domain may look earlier within the slack).
     r.lastT = t;
     r.lastDomain = domain;
-    for (let i = 0; i < p.keyPos.length; i++) {
-      const k = p.def.keys[i]!;
-      const v = vals[p.keyPos[i]!];
-      if (v !== undefined && !r.fields.has(k)) r.fields.set(k, v);
-    }
-    if (r.pend) this.resolvePending(r, false);
     // Repeats of this point replace it while the request has not passed another one.
     this.clearLastAt(r);
     if (p.def.repeat === 'replace') {
@@ -522,26 +493,101 @@ export class Matcher {
     this.settle(r);
   }
 
+  /**
+   * Chooses the points passed over (id-less, last-before-next) now that the next point `p` is
+   * known: each lies at or after the point before it and at or before p's event; the tolerance
+   * `slack` applies across clock domains only.
+   */
+  private resolveDeferred(r: Req, p: CPoint, nextDomain: number, nextT: number, vals: (string | undefined)[]): void {
+    let prevT = r.lastT;
+    let prevDom = r.lastDomain;
+    const slack = this.opts.slack;
+    const skipped = p.idx > r.cursor; // ended early: the deferred points are not p's neighbours
+    for (const d of r.deferred) {
+      if (skipped) break;
+      const dp = this.points[d]!;
+      const bound = r.roleDom[dp.role];
+      const ok = (e: Seen): boolean => bound === -1 || bound === e.domain;
+      const lo = (e: Seen): number => prevT - (e.domain !== prevDom ? slack : 0);
+      const hi = (e: Seen): number => nextT + (e.domain !== nextDomain ? slack : 0);
+      let hit: Seen | undefined;
+      let candidates = 0;
+      if (dp.mode === 'last-before-next') {
+        const e = this.lastSeen[d]!.get(tuple(vals, relPositions(dp, p)) ?? '');
+        if (e && ok(e) && e.t >= lo(e) && e.t <= hi(e)) {
+          hit = e;
+          candidates = 1;
+          // The true last one may be among lost events between it and the next point.
+          if (this.inGap(e.domain, e.t, nextT)) hit = undefined;
+        }
+      } else {
+        const key = reqTuple(r, dp.joinReq);
+        const list = key === null ? undefined : this.history[d]!.get(key);
+        if (list) {
+          // Candidates the rule could pick for some offset within the uncertainty: from prev − slack
+          // (another domain) up to the first one certainly after prev, and never after the next point.
+          const compatible: Seen[] = [];
+          for (let j = lowerBound(list, prevT - slack); j < list.length; j++) {
+            const e = list[j]!;
+            const tol = e.domain !== prevDom ? slack : 0;
+            if (e.t > nextT + slack) break;
+            if (!ok(e) || e.t < prevT - tol || e.t > hi(e)) continue;
+            compatible.push(e);
+            if (e.t >= prevT + tol) break;
+          }
+          candidates = compatible.length;
+          if (candidates === 1) hit = compatible[0];
+          else if (candidates > 1) {
+            // The clock cannot tell which came first after prev. Same clock as the next point: the
+            // last one before it (the interrupt whose handler went on to the next point); else the
+            // first at or after prev with the estimated offset.
+            const sameAsNext = compatible.filter((e) => e.domain === nextDomain);
+            hit = sameAsNext.length ? sameAsNext[sameAsNext.length - 1] : (compatible.find((e) => e.t >= prevT) ?? compatible[compatible.length - 1]);
+          }
+          // The true first one may be among events lost before the one found.
+          if (hit && this.inGap(hit.domain, prevT, hit.t)) hit = undefined;
+        }
+      }
+      if (!hit) {
+        this.count('point_lost_or_absent', d, NaN);
+        continue;
+      }
+      if (candidates > 1) {
+        r.flags[d] = POINT_AMBIGUOUS;
+        this.count('idless_ambiguous', d, hit.id);
+      }
+      if (!hit) continue;
+      hit.used = true;
+      r.t[d] = hit.t;
+      r.ev[d] = hit.id;
+      r.domain[d] = hit.domain;
+      if (bound === -1) r.roleDom[dp.role] = hit.domain;
+      prevT = hit.t;
+      prevDom = hit.domain;
+    }
+    r.deferred.length = 0;
+  }
+
   /** Registers r where it now waits, or finishes it. */
   private settle(r: Req): void {
     let c = r.cursor;
     let key: string | null = null;
     for (;;) {
-      if (c < this.points.length && this.points[c]!.mode === 'last-before-next') {
-        r.deferred = c;
-        r.deferredPrevT = r.lastT;
+      if (c < this.points.length && this.points[c]!.mode !== 'nearest') {
+        r.deferred.push(c);
         c = r.cursor = c + 1;
+        continue;
       }
       if (c >= this.points.length) {
         this.finish(r, false);
         return;
       }
       const p = this.points[c]!;
-      key = reqTuple(r, p.mode === 'first-after' ? p.idxReq : p.joinReq);
+      key = reqTuple(r, p.joinReq);
       if (key !== null) break;
       // An orphan lacks the fields of the points it never had (no syscall: no $pid to wait for its
       // return): that point cannot come; it is missing, the request moves on.
-      r.deferred = -1;
+      r.deferred.length = 0;
       c = r.cursor = c + 1;
     }
     push(this.wait[c]!, key, r);
@@ -561,6 +607,14 @@ export class Matcher {
     if (this.opts.slack > 0 && this.recent[c]!.length) this.fromRecent(r, c, key);
   }
 
+  /** Did the domain lose events between adjusted times a and b? */
+  private inGap(domain: number, a: number, b: number): boolean {
+    const g = this.opts.gaps?.[domain];
+    if (!g) return false;
+    for (const [s, e] of g) if (s < b && e > a) return true;
+    return false;
+  }
+
   private unregisterWait(r: Req): void {
     if (r.waitKey !== null && r.cursor < this.points.length) remove(this.wait[r.cursor]!, r.waitKey, r);
     r.waitKey = null;
@@ -575,40 +629,10 @@ export class Matcher {
     }
   }
 
-  /** Chooses, for each id-less point still pending, the first candidate with the request's values. */
-  private resolvePending(r: Req, final: boolean): void {
-    const rest: Pending[] = [];
-    for (const pend of r.pend!) {
-      const p = this.points[pend.point]!;
-      const k = reqTuple(r, p.pendReq);
-      if (k === null) {
-        if (!final) rest.push(pend);
-        else this.unregisterCollect(r, p);
-        continue;
-      }
-      const c = pend.cands.get(k);
-      const prevT = prevTime(r, pend.point);
-      const nextT = nextTime(r, pend.point);
-      if (c && c[0] >= prevT - this.opts.slack && c[0] <= nextT + this.opts.slack && (r.roleDom[p.role] === -1 || r.roleDom[p.role] === c[2])) {
-        r.t[pend.point] = c[0];
-        r.ev[pend.point] = c[1];
-        r.domain[pend.point] = c[2];
-        if (r.roleDom[p.role] === -1) r.roleDom[p.role] = c[2];
-      }
-      this.unregisterCollect(r, p);
-    }
-    r.pend = rest.length ? rest : null;
-  }
-
-  private unregisterCollect(r: Req, p: CPoint): void {
-    const k = reqTuple(r, p.idxReq);
-    if (k !== null) remove(this.wait[p.idx]!, k, r);
-  }
-
   private finish(r: Req, atEnd: boolean): void {
     if (!this.open.delete(r)) return;
     this.unregisterWait(r);
-    if (r.pend) this.resolvePending(r, true);
+    r.deferred.length = 0;
     this.clearLastAt(r);
     if (r.endsKeys) r.endsKeys.forEach((k, j) => k !== null && remove(this.endsIdx[j]!, k, r));
     if (this.required) {
@@ -624,7 +648,7 @@ export class Matcher {
     if (atEnd) this.count('open_at_end', r.cursor < this.points.length ? r.cursor : null, r.ev[r.opener]!);
     let complete = true;
     for (let i = 0; i < r.t.length; i++) if (Number.isNaN(r.t[i]!)) complete = false;
-    this.sink.request({ status: r.opener > 0 ? 'orphan' : complete ? 'complete' : 'incomplete', opener: r.opener, t: r.t, ev: r.ev, domain: r.domain });
+    this.sink.request({ status: r.opener > 0 ? 'orphan' : complete ? 'complete' : 'incomplete', opener: r.opener, t: r.t, ev: r.ev, domain: r.domain, flags: r.flags });
     this.recycle(r);
   }
 
@@ -635,6 +659,8 @@ export class Matcher {
   /** The input is over: every request still open ends incomplete. */
   end(): void {
     this.recent.forEach((buf, i) => buf.forEach((e) => e.used || this.count('unmatched_event', i, e.id)));
+    this.history.forEach((h, i) => h.forEach((list) => list.forEach((e) => e.used || this.count('unmatched_event', i, e.id))));
+    this.lastSeen.forEach((m, i) => m.forEach((e) => e.used || this.count('unmatched_event', i, e.id)));
     const rest = [...this.open].sort((a, b) => a.seq - b.seq);
     for (const r of rest) this.finish(r, true);
   }
@@ -675,13 +701,16 @@ function relPositions(d: CPoint, p: CPoint): number[] {
   return d.joinReq.map((f) => p.need.indexOf(f));
 }
 
-function prevTime(r: Req, i: number): number {
-  for (let j = i - 1; j >= 0; j--) if (!Number.isNaN(r.t[j]!)) return r.t[j]!;
-  return -Infinity;
-}
-function nextTime(r: Req, i: number): number {
-  for (let j = i + 1; j < r.t.length; j++) if (!Number.isNaN(r.t[j]!)) return r.t[j]!;
-  return Infinity;
+/** First index with t ≥ x in a list sorted by t. */
+function lowerBound(list: Seen[], x: number): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (list[mid]!.t < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** Wait lists hold one request most of the time: a bare Req then, an array beyond. */
@@ -716,6 +745,4 @@ function remove(m: Map<string, Slot>, k: string, r: Req): void {
   if (l.length === 1) m.set(k, l[0]!);
 }
 
-function members(slot: Slot | undefined): Req[] {
-  return slot === undefined ? [] : Array.isArray(slot) ? [...slot] : [slot];
-}
+

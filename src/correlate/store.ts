@@ -15,6 +15,7 @@ export class RequestStore implements RequestSink {
   private readonly evChunks: Uint32Array[] = [];
   private readonly domChunks: Int16Array[] = [];
   private readonly statusChunks: Uint8Array[] = [];
+  private readonly flagChunks: Uint8Array[] = [];
   length = 0;
   constructor(readonly points: number) {}
 
@@ -26,6 +27,7 @@ export class RequestStore implements RequestSink {
       this.evChunks.push(new Uint32Array(CHUNK * this.points));
       this.domChunks.push(new Int16Array(CHUNK * this.points));
       this.statusChunks.push(new Uint8Array(CHUNK));
+      this.flagChunks.push(new Uint8Array(CHUNK * this.points));
     }
     this.tChunks[c]!.set(r.t, o * this.points);
     const ev = this.evChunks[c]!;
@@ -37,6 +39,7 @@ export class RequestStore implements RequestSink {
     const d = this.domChunks[c]!;
     for (let i = 0; i < this.points; i++) d[o * this.points + i] = r.domain[i]!;
     this.statusChunks[c]![o] = STATUS_CODES.indexOf(r.status);
+    this.flagChunks[c]!.set(r.flags, o * this.points);
     this.length++;
   }
 
@@ -54,6 +57,10 @@ export class RequestStore implements RequestSink {
   }
   domain(i: number, p: number): number {
     return this.domChunks[i >>> 16]![(i & (CHUNK - 1)) * this.points + p]!;
+  }
+  /** Flags of point p of request i (POINT_AMBIGUOUS ...). */
+  flags(i: number, p: number): number {
+    return this.flagChunks[i >>> 16]![(i & (CHUNK - 1)) * this.points + p]!;
   }
   /** Time of the first point present. */
   start(i: number): number {

@@ -100,6 +100,8 @@ export async function ingestFile(db: Db, input: IngestInput, opts: IngestOptions
   const parser: Parser = pick.parser;
 
   const diags = new DiagnosticCounter();
+  /** Where events were lost, for the matcher (queries/002: lost_gaps). */
+  const gaps: { line: number; cpu: number | null; lost: number }[] = [];
   const facts: SourceFacts = {};
   let sourceId = 0;
   db.begin();
@@ -139,7 +141,11 @@ export async function ingestFile(db: Db, input: IngestInput, opts: IngestOptions
           opts.onProgress(bytesRead, total);
         }
       },
-      onDiag: (d) => diags.add(d.code, d.line, d.detail, d.count),
+      onDiag: (d) => {
+        diags.add(d.code, d.line, d.detail, d.count);
+        if (d.code === 'lost_events') gaps.push({ line: d.line, cpu: lostCpu(d.detail), lost: d.count ?? 1 });
+        else if (d.code === 'buffer_overrun' || d.code === 'xtbuf_ring_wrapped') gaps.push({ line: 0, cpu: null, lost: d.count ?? 1 });
+      },
       onFacts: (f) => Object.assign(facts, f),
       ...(opts.signal ? { signal: opts.signal } : {}),
       interruptedMessage: interrupted,
@@ -157,6 +163,8 @@ export async function ingestFile(db: Db, input: IngestInput, opts: IngestOptions
     const lost = diags.get('lost_events') + diags.get('buffer_overrun') + diags.get('xtbuf_ring_wrapped');
     const totals = { lines: facts.lines ?? facts.entriesInBuffer ?? w.count, events: w.count, unparsed: diags.get('unparsed_line'), lost, facts, minTs: totals0.minTs, maxTs: totals0.maxTs };
     finishSource(db, sourceId, w, totals, diags.list());
+    const insGap = db.prepare('INSERT INTO lost_gaps(source_id, line, cpu, lost) VALUES (?, ?, ?, ?)');
+    for (const g of gaps) insGap.run(sourceId, g.line, g.cpu, g.lost);
     db.commit();
     return {
       path,
@@ -271,4 +279,10 @@ function cutPartialChar(b: Buffer): Buffer {
   }
   if (end > 0 && (b[end - 1] ?? 0) >= 0xc0) end--;
   return b.subarray(0, end);
+}
+
+/** The CPU of a `lost_events` diagnostic ("line N: CPU c lost m events"), null when not said. */
+function lostCpu(detail: string | undefined): number | null {
+  const m = detail ? /CPU (\d+)/.exec(detail) : null;
+  return m ? Number(m[1]) : null;
 }

@@ -18,7 +18,28 @@ interface Truth {
   assumptions: Record<string, { min_us: number; max_us: number }>;
   lost_events: { file: string; dropped_lines: number } | null;
   xtbuf: { file: string; written: number; capacity: number } | null;
-  requests: { run: string; seq: number; pid: number; id: number; sector: number; complete: boolean; points: Record<string, number> }[];
+  runs: { run: string; begin_ns: number; end_ns: number }[];
+  gaps: Gap[];
+  requests: TruthRequest[];
+}
+
+interface TruthRequest {
+  run: string;
+  seq: number;
+  pid: number;
+  id: number;
+  sector: number;
+  complete: boolean;
+  points: Record<string, number>;
+  unknowable?: string[];
+}
+
+/** Where a file lost events as its reader knows it (reference clock, null for ±∞). */
+interface Gap {
+  file: string;
+  cpu: number | null;
+  from_ns: number | null;
+  to_ns: number | null;
 }
 
 const tmp = tempDir();
@@ -158,6 +179,86 @@ function fileLines(dir: string, file: string): string[] {
   return readFileSync(join(dir, file), 'utf8').split('\n').filter((l) => l.length > 0);
 }
 
+/**
+ * The gaps a reader derives from an ftrace file on its own: a `CPU:N [LOST M EVENTS]` line spans
+ * from the last event of CPU N before it to the first event of CPU N after it (open ends: null).
+ */
+function ftraceGaps(dir: string, file: string, offset: number): Gap[] {
+  const gaps: Gap[] = [];
+  const last = new Map<number, number>();
+  const open = new Map<number, Gap[]>();
+  for (const l of fileLines(dir, file)) {
+    if (l.startsWith('#')) continue;
+    const lost = /^CPU:(\d+) \[LOST \d+ EVENTS\]$/.exec(l);
+    if (lost !== null) {
+      const cpu = Number(lost[1]);
+      const g: Gap = { file, cpu, from_ns: last.get(cpu) ?? null, to_ns: null };
+      gaps.push(g);
+      open.set(cpu, [...(open.get(cpu) ?? []), g]);
+      continue;
+    }
+    const m = /\[(\d{3})\] \S{5} +(\d+)\.(\d{6}): /.exec(l)!;
+    const cpu = Number(m[1]);
+    const t = Number(m[2]) * 1e9 + Number(m[3]) * 1000 + offset;
+    last.set(cpu, t);
+    for (const g of open.get(cpu) ?? []) g.to_ns = t;
+    open.delete(cpu);
+  }
+  return gaps;
+}
+
+/** Does the gap meet the closed interval [a, b] (the engine's test: from < b and to > a)? */
+function meets(g: Gap, a: number, b: number): boolean {
+  return (g.from_ns ?? -Infinity) < b && (g.to_ns ?? Infinity) > a;
+}
+
+function fileOfPoint(truth: Truth, point: string): string {
+  return truth.files.find((f) => f.domain === pointDomain(point))!.file;
+}
+
+/**
+ * The "knowably complete" rule, checked against the times of the same requests without loss
+ * (`full`) and the events that survived (`survived`): an id-less point whose window [previous
+ * point, point] meets a gap of its file is unknowable (left out, request incomplete), and no
+ * complete request has such a window. Returns how many requests have an unknowable point.
+ */
+function checkUnknowable(truth: Truth, full: Truth, survived: (point: string, ref: number) => boolean): number {
+  assert.equal(truth.requests.length, full.requests.length);
+  let unknowable = 0;
+  for (let k = 0; k < truth.requests.length; k++) {
+    const r = truth.requests[k]!;
+    const f = full.requests[k]!;
+    assert.equal(f.seq, r.seq);
+    for (const p of r.unknowable ?? []) {
+      assert.ok(ID_LESS.has(p), `${p} is id-less`);
+      assert.equal(r.points[p], undefined, `unknowable ${p} is not in points`);
+      assert.ok(survived(p, f.points[p]!), `unknowable ${p} survived in its file`);
+      // the last point the reader has before p
+      const before = truth.path.slice(0, truth.path.indexOf(p)).filter((q) => r.points[q] !== undefined);
+      const from = r.points[before.at(-1)!]!;
+      assert.ok(truth.gaps.some((g) => g.file === fileOfPoint(truth, p) && meets(g, from, f.points[p]!)), `run ${r.run} seq ${r.seq}: a gap meets the window of ${p}`);
+    }
+    if (r.unknowable !== undefined) {
+      assert.ok(r.unknowable.length > 0);
+      assert.equal(r.complete, false);
+      unknowable++;
+    }
+    for (let i = 1; i < truth.path.length; i++) {
+      const p = truth.path[i]!;
+      if (!ID_LESS.has(p)) continue;
+      const a = f.points[truth.path[i - 1]!]!;
+      const b = f.points[p]!;
+      const hit = truth.gaps.some((g) => g.file === fileOfPoint(truth, p) && meets(g, a, b));
+      if (r.complete) assert.ok(!hit, `run ${r.run} seq ${r.seq}: complete, yet a gap meets the window of ${p}`);
+      if (hit && survived(p, b)) {
+        assert.equal(r.complete, false);
+        assert.ok(r.unknowable?.includes(p), `run ${r.run} seq ${r.seq}: ${p} survived in a gap's window: unknowable`);
+      }
+    }
+  }
+  return unknowable;
+}
+
 describe('simulate', () => {
   it('is deterministic: same seed, same bytes; another seed, other bytes', () => {
     const o = { backend: 'blktap2' as const, runs: 3, requests: 20, depth: 2, seed: 7 };
@@ -179,7 +280,8 @@ describe('simulate', () => {
       assert.equal(truth.offsets_ns.domU, 0);
       for (const d of expected.slice(1)) assert.notEqual(truth.offsets_ns[d]! % 1000, 0, `offset of ${d} is not whole µs`);
       assert.equal(truth.requests.length, 60);
-      assert.ok(truth.requests.every((r) => r.complete && r.id === 0), 'depth 1: all complete, id always 0');
+      assert.ok(truth.requests.every((r) => r.complete && r.id === 0 && r.unknowable === undefined), 'depth 1: all complete, id always 0');
+      assert.deepEqual(truth.gaps, []);
       assert.deepEqual(truth.requests.map((r) => r.seq), [...Array(3)].flatMap(() => [...Array(20).keys()]));
       assert.equal(truth.path[0], 'syscall_enter');
       assert.equal(truth.path.at(-1), 'syscall_exit');
@@ -285,8 +387,8 @@ describe('simulate', () => {
     }
   });
 
-  it('lostEvents: a LOST line counting the dropped lines, requests made incomplete', async () => {
-    const o = { backend: 'blkback' as const, runs: 3, requests: 20, seed: 3 };
+  it('lostEvents: a LOST line counting the dropped lines, its gaps, requests made incomplete or unknowable', async () => {
+    const o = { backend: 'blkback' as const, runs: 3, requests: 20, depth: 2, seed: 3 };
     const full = sim(o);
     const lossy = sim({ ...o, lostEvents: true });
     const count = (dir: string): number => fileLines(dir, 'dom0.trace').filter((l) => !l.startsWith('#') && !l.startsWith('CPU:')).length;
@@ -296,6 +398,12 @@ describe('simulate', () => {
     assert.equal(lost, count(full.dir) - count(lossy.dir));
     assert.equal(lost, lossy.truth.lost_events!.dropped_lines);
     assert.equal(lossy.truth.lost_events!.file, 'dom0.trace');
+    // the gaps are what a reader derives from the file: one per LOST line, around the lost window
+    assert.deepEqual(full.truth.gaps, []);
+    assert.deepEqual(lossy.truth.gaps, ftraceGaps(lossy.dir, 'dom0.trace', lossy.truth.offsets_ns.dom0!));
+    assert.equal(lossy.truth.gaps.length, lostLines.length);
+    const [w0, w1] = (lossy.truth.lost_events as unknown as { window_ns: [number, number] }).window_ns;
+    for (const g of lossy.truth.gaps) assert.ok(g.from_ns !== null && g.from_ns < w0 && g.to_ns !== null && g.to_ns > w1, 'a gap spans the lost window');
     const incomplete = lossy.truth.requests.filter((r) => !r.complete);
     assert.ok(incomplete.length > 0 && incomplete.every((r) => r.run === '3'));
     // the guest file and the generated requests are the same as without loss
@@ -311,39 +419,71 @@ describe('simulate', () => {
       assert.equal(x.results.get('dom0')!.lostEvents, lost);
       const ix = eventIndex(x.db, x.sourceOf);
       for (const r of incomplete) for (const [p, t] of Object.entries(r.points)) assert.ok(hasPoint(ix, lossy.truth, p, t));
+      // a request whose id-less point survived inside a gap's window is incomplete, the point unknowable
+      const unknowable = checkUnknowable(lossy.truth, full.truth, (p, t) => hasPoint(ix, lossy.truth, p, t));
+      assert.ok(unknowable >= 1, 'some request has an unknowable point');
+      assert.ok(lossy.truth.requests.some((r) => r.unknowable !== undefined && Object.keys(r.points).length + r.unknowable.length === lossy.truth.path.length), 'some request lost no point, yet is incomplete');
+      checkIdlessRule(x, lossy.truth);
     } finally {
       x.db.close();
     }
     // without a dom0 file the guest trace loses events
-    const q = sim({ backend: 'qdisk', runs: 3, requests: 20, lostEvents: true });
+    const qo = { backend: 'qdisk' as const, runs: 3, requests: 20 };
+    const q = sim({ ...qo, lostEvents: true });
+    const qfull = sim(qo);
     assert.equal(q.truth.lost_events!.file, 'guest.trace');
     assert.ok(fileLines(q.dir, 'guest.trace').some((l) => /^CPU:\d+ \[LOST \d+ EVENTS\]$/.test(l)));
     assert.ok(q.truth.requests.some((r) => !r.complete));
+    assert.deepEqual(q.truth.gaps, ftraceGaps(q.dir, 'guest.trace', 0));
+    assert.ok(q.truth.gaps.length >= 1);
+    const qx = await ingest(q.dir, q.truth);
+    try {
+      const ix = eventIndex(qx.db, qx.sourceOf);
+      assert.ok(checkUnknowable(q.truth, qfull.truth, (p, t) => hasPoint(ix, q.truth, p, t)) >= 1);
+      checkIdlessRule(qx, q.truth);
+    } finally {
+      qx.db.close();
+    }
   });
 
-  it('wrap: the xtbuf ring holds fewer records than written, oldest requests incomplete', async () => {
+  it('wrap: the xtbuf ring loses part of run 1 only; its gap makes early points unknowable', async () => {
+    const o = { backend: 'blktap3' as const, runs: 3, requests: 20 };
+    const plain = sim(o);
+    assert.ok(plain.truth.xtbuf!.capacity >= plain.truth.xtbuf!.written);
+    assert.deepEqual(plain.truth.gaps, []);
     for (const xtbufForm of ['binary', 'text'] as const) {
-      const { dir, truth } = sim({ backend: 'blktap3', runs: 3, requests: 20, wrap: true, xtbufForm });
-      assert.ok(truth.xtbuf!.written > truth.xtbuf!.capacity);
+      const { dir, truth } = sim({ ...o, wrap: true, xtbufForm });
+      const { written, capacity } = truth.xtbuf!;
+      assert.ok(written > capacity);
       const incomplete = truth.requests.filter((r) => !r.complete);
-      assert.ok(incomplete.length > 0 && incomplete.length < truth.requests.length);
-      assert.ok(incomplete.every((r) => r.run === '1' || r.run === '2'), 'the oldest are lost');
+      assert.ok(incomplete.length > 0, 'some requests of run 1 are incomplete');
+      assert.ok(incomplete.every((r) => r.run === '1'), 'only run 1 loses requests');
+      for (const run of truth.runs) assert.ok(truth.requests.some((r) => r.run === run.run && r.complete), `run ${run.run} has complete requests`);
+      assert.ok(truth.requests.filter((r) => r.run === '1' && r.complete).length >= 5, 'run 1 keeps some of its requests');
       const x = await ingest(dir, truth);
       try {
         checkIngestClean(x);
         const src = x.db.prepare<{ variant: string; entries_in_buffer: number; entries_written: number; lost_events: number }>('SELECT variant, entries_in_buffer, entries_written, lost_events FROM sources WHERE id = ?').get(x.sourceOf.get('tapdisk')!)!;
         assert.equal(src.variant, xtbufForm === 'binary' ? 'xtbuf' : 'xtbuf-text');
-        assert.equal(src.entries_written, truth.xtbuf!.written);
-        assert.equal(src.entries_in_buffer, truth.xtbuf!.capacity);
-        assert.equal(src.lost_events, truth.xtbuf!.written - truth.xtbuf!.capacity);
+        assert.equal(src.entries_written, written);
+        assert.equal(src.entries_in_buffer, capacity);
+        assert.equal(src.lost_events, written - capacity);
         const ix = eventIndex(x.db, x.sourceOf);
         for (const r of truth.requests) for (const [p, t] of Object.entries(r.points)) assert.ok(hasPoint(ix, truth, p, t), `${p} survives`);
+        // about half of the records up to the end of run 1 were overwritten: as many as survive (± 1)
+        const recs = events(x.db, x.sourceOf.get('tapdisk')!);
+        const off = truth.offsets_ns.tapdisk!;
+        const run1Left = recs.filter((e) => e.ts + off <= truth.runs[0]!.end_ns).length;
+        assert.ok(run1Left - (written - capacity) >= 0 && run1Left - (written - capacity) <= 1, `${written - capacity} overwritten, ${run1Left} of run 1 left`);
+        // the reader's gap: everything before the first surviving record
+        assert.deepEqual(truth.gaps, [{ file: 'tapdisk.xtbuf', cpu: null, from_ns: null, to_ns: recs[0]!.ts + off }]);
+        const unknowable = checkUnknowable(truth, plain.truth, (p, t) => hasPoint(ix, truth, p, t));
+        assert.ok(unknowable >= 1, 'some request has an unknowable point');
+        checkIdlessRule(x, truth);
       } finally {
         x.db.close();
       }
     }
-    const plain = sim({ backend: 'blktap3', runs: 3, requests: 20 });
-    assert.ok(plain.truth.xtbuf!.capacity >= plain.truth.xtbuf!.written);
   });
 
   it('noise and guestBlock change the files, not the requests', () => {

@@ -13,6 +13,7 @@ import type { Profile, ProfilePoint } from './profile.js';
 import { joinPairs } from './profile.js';
 import { RequestStore } from './store.js';
 import { BoundsCollector, densestWindow, solveShifts, type DomainShift } from './clock.js';
+import { READ_CHUNK, readEvents, type ReadPlan, type ReaderMode } from './events.js';
 
 export interface SourceInfo {
   id: number;
@@ -50,6 +51,8 @@ export interface CorrelateOptions {
   /** Given offsets: t_reference = t_domain + offset (ns). */
   offsets?: Map<string, bigint>;
   onPass?: (pass: number, what: string) => void;
+  /** Read events on a worker thread ('thread'), on this one ('inline'), or by size ('auto', the default). */
+  reader?: ReaderMode;
 }
 
 export interface Correlation {
@@ -75,7 +78,6 @@ const MAX_PASSES = 4;
 const FIRST_PASS_SLACK_NS = 200_000;
 /** Width of the coarse-alignment window. */
 const COARSE_WINDOW_NS = 1_000_000;
-const READ_CHUNK = 32768;
 /** Coarse alignment ignores keys with more events than this (weak keys, e.g. an id without a sector). */
 const COARSE_MAX_CANDIDATES = 64;
 
@@ -246,73 +248,17 @@ function pointOccurs(db: Db, p: ProfilePoint, strings: Strings): boolean {
   return db.prepare(`SELECT 1 FROM event_data WHERE name_id IN (${ids.join(',')}) LIMIT 1`).get() !== undefined;
 }
 
-type Row = [id: number, rel: number, cpu: number | null, pid: number | null, tgid: number | null, commId: number | null, nameId: number, args: string];
-
-/** Calls `each` for every selected event in adjusted-time order (k-way merge of the sources; each source in file order). */
-function streamEvents(
-  db: Db,
-  domains: DomainInfo[],
-  shifts: number[],
-  filter: EventFilter,
-  cols: { tgid: boolean; comm: boolean },
-  each: (row: Row, domain: number, t: number) => void,
-): void {
+/** The read plan of one pass: which events, from which sources, shifted how. */
+function readPlan(domains: DomainInfo[], shifts: number[], filter: EventFilter, cols: { tgid: boolean; comm: boolean }): ReadPlan {
   const where = filter.where ? ` AND ${filter.where}` : '';
-  const stmt = db.prepare<Row>(
-    `SELECT id, ts_ns - ?, cpu, pid, ${cols.tgid ? 'tgid' : 'NULL'}, ${cols.comm ? 'comm_id' : 'NULL'}, name_id, ${filter.args} FROM event_data WHERE id > ? AND id <= ?${where} ORDER BY id LIMIT ${READ_CHUNK}`,
-    { raw: true },
-  );
-  interface Cursor {
-    src: SourceInfo;
-    rows: Row[];
-    i: number;
-    after: number;
-    rel0: number;
-    shift: number;
-    done: boolean;
-  }
-  const cursors: Cursor[] = [];
-  for (const d of domains)
-    for (const s of d.sources)
-      cursors.push({ src: s, rows: [], i: 0, after: s.firstEvent - 1, rel0: Number(s.firstTs - d.base), shift: shifts[s.domain]!, done: false });
-  const fill = (c: Cursor): boolean => {
-    if (c.i < c.rows.length) return true;
-    if (c.done) return false;
-    c.rows = stmt.all(c.src.firstTs, ...filter.argsParams, c.after, c.src.lastEvent, ...filter.params);
-    c.i = 0;
-    if (c.rows.length < READ_CHUNK) c.done = true;
-    if (c.rows.length === 0) return false;
-    c.after = c.rows[c.rows.length - 1]![0];
-    return true;
+  return {
+    sql: `SELECT id, ts_ns - ?, cpu, pid, ${cols.tgid ? 'tgid' : 'NULL'}, ${cols.comm ? 'comm_id' : 'NULL'}, name_id, ${filter.args} FROM event_data WHERE id > ? AND id <= ?${where} ORDER BY id LIMIT ${READ_CHUNK}`,
+    argsParams: filter.argsParams,
+    params: filter.params,
+    sources: domains.flatMap((d) =>
+      d.sources.map((s) => ({ id: s.id, domain: s.domain, firstTs: s.firstTs, firstEvent: s.firstEvent, lastEvent: s.lastEvent, rel0: Number(s.firstTs - d.base), shift: shifts[s.domain]! })),
+    ),
   };
-  const timeOf = (c: Cursor): number => c.rows[c.i]![1] + c.rel0 + c.shift;
-  const live = cursors.filter(fill);
-  if (live.length === 1) {
-    const c = live[0]!;
-    const off = c.rel0 + c.shift;
-    do {
-      const rows = c.rows;
-      for (let i = c.i; i < rows.length; i++) each(rows[i]!, c.src.domain, rows[i]![1] + off);
-      c.i = rows.length;
-    } while (fill(c));
-    return;
-  }
-  // Few sources: a linear scan for the earliest head is cheaper than a heap.
-  while (live.length) {
-    let bi = 0;
-    let bt = timeOf(live[0]!);
-    for (let k = 1; k < live.length; k++) {
-      const t = timeOf(live[k]!);
-      if (t < bt) {
-        bt = t;
-        bi = k;
-      }
-    }
-    const c = live[bi]!;
-    each(c.rows[c.i]!, c.src.domain, bt);
-    c.i++;
-    if (!fill(c)) live.splice(bi, 1);
-  }
 }
 
 function runPass(
@@ -324,54 +270,66 @@ function runPass(
   shifts: number[],
   slack: number,
   gaps: [number, number][][],
+  mode: ReaderMode,
 ): { matcher: Matcher; store: RequestStore; seen: number } {
   const store = new RequestStore(path.length);
   const matcher = new Matcher(profile, path, store, { slack, gaps: gaps.map((g, d) => g.map(([a, b]) => [a + shifts[d]!, b + shifts[d]!] as [number, number])) });
   const filter = eventFilter(path, profile, strings);
   const ctx = { cpu: null as number | null, pid: null as number | null, tgid: null as number | null, comm: null as string | null };
   const cols = builtinColumns(path);
-  let seen = 0;
-  streamEvents(db, domains, shifts, filter, cols, (row, domain, t) => {
-    seen++;
-    ctx.cpu = row[2];
-    ctx.pid = row[3];
-    ctx.tgid = row[4];
-    ctx.comm = cols.comm ? strings.get(row[5]) : null;
-    matcher.push(row[0], domain, t, strings.names.get(row[6])!, row[7], ctx);
-  });
+  const names = strings.names;
+  const seen = readEvents(
+    db,
+    readPlan(domains, shifts, filter, cols),
+    (id, domain, t, cpu, pid, tgid, commId, nameId, args) => {
+      ctx.cpu = cpu;
+      ctx.pid = pid;
+      ctx.tgid = tgid;
+      ctx.comm = cols.comm ? strings.get(commId) : null;
+      matcher.push(id, domain, t, names.get(nameId)!, args, ctx);
+    },
+    mode,
+  );
   matcher.end();
   return { matcher, store, seen };
 }
 
 /** Coarse shifts from strongly-keyed cross-role point pairs (see clock.ts densestWindow). */
-function coarseShifts(db: Db, profile: Profile, path: ProfilePoint[], domains: DomainInfo[], strings: Strings): { shifts: number[]; pairs: number; reference: number } {
+function coarseShifts(db: Db, profile: Profile, path: ProfilePoint[], domains: DomainInfo[], strings: Strings, mode: ReaderMode): { shifts: number[]; pairs: number; reference: number } {
   const firstCounts = new Array(domains.length).fill(0) as number[];
   const classifier = new Matcher(profile, path, { request() {} }, { slack: 0 });
   const pts = classifier.points;
   // Consecutive id-carrying points of different roles, where B's join keys are all carried by A.
+  // Only where the path first enters a role: those links inherit the strongest keys (op, sector
+  // from the guest's request); the way back (an id alone) would pair almost anything.
   const anchors: { a: CPoint; b: CPoint }[] = [];
+  const entered = new Set<string>();
   let prev: CPoint | null = null;
   for (const p of pts) {
     if (p.mode !== 'nearest') continue;
-    if (prev && prev.def.role !== p.def.role && p.joinReq.every((f) => prev!.def.keys.includes(f) || prev!.joinReq.includes(f))) anchors.push({ a: prev, b: p });
+    if (prev && prev.def.role !== p.def.role && !entered.has(p.def.role) && p.joinReq.every((f) => prev!.def.keys.includes(f) || prev!.joinReq.includes(f))) anchors.push({ a: prev, b: p });
+    entered.add(p.def.role);
     prev = p;
   }
   const aTimes = anchors.map(() => new Map<string, [number, number][]>());
   const bEvents = anchors.map(() => [] as [string, number, number][]);
   const ctx = { cpu: null as number | null, pid: null as number | null, tgid: null as number | null, comm: null as string | null };
   const filter = eventFilter(path, profile, strings);
-  streamEvents(
+  const cols = builtinColumns(path);
+  readEvents(
     db,
-    domains,
-    domains.map(() => 0),
-    filter,
-    builtinColumns(path),
-    (row, domain, t) => {
-      ctx.cpu = row[2];
-      ctx.pid = row[3];
-      ctx.tgid = row[4];
-      ctx.comm = strings.get(row[5]);
-      for (const [p, vals] of classifier.classify(strings.names.get(row[6])!, row[7], ctx)) {
+    readPlan(
+      domains,
+      domains.map(() => 0),
+      filter,
+      cols,
+    ),
+    (id, domain, t, cpu, pid, tgid, commId, nameId, args) => {
+      ctx.cpu = cpu;
+      ctx.pid = pid;
+      ctx.tgid = tgid;
+      ctx.comm = cols.comm ? strings.get(commId) : null;
+      for (const [p, vals] of classifier.classify(strings.names.get(nameId)!, args, ctx)) {
         if (p.idx === 0) firstCounts[domain]!++;
         anchors.forEach(({ a, b }, k) => {
           if (p === a) {
@@ -390,6 +348,7 @@ function coarseShifts(db: Db, profile: Profile, path: ProfilePoint[], domains: D
         });
       }
     },
+    mode,
   );
   // Differences per ordered domain pair (A's domain, B's domain).
   const diffs = new Map<string, number[]>();
@@ -507,12 +466,13 @@ export function correlate(db: Db, profile: Profile, opts: CorrelateOptions = {})
 
   const roles = new Set(path.map((p) => p.role));
   const gaps = loadGaps(db, domains);
+  const mode = opts.reader ?? 'auto';
   let shifts = domains.map(() => 0);
   let slack = 0;
   let reference = 0;
   let givenShifts = new Map<number, number>();
   if (roles.size > 1) {
-    const coarse = coarseShifts(db, profile, path, domains, strings);
+    const coarse = coarseShifts(db, profile, path, domains, strings, mode);
     reference = coarse.reference;
     if (givenOffsets.has(reference)) throw new InputError(`--offset ${domains[reference]!.name}=…: ${domains[reference]!.name} is the reference domain (where requests start; its offset is 0); give the other domains' offsets relative to it`);
     givenShifts = new Map([...givenOffsets].map(([d, off]) => [d, givenShift(domains, reference, d, off)] as [number, number]));
@@ -528,7 +488,7 @@ export function correlate(db: Db, profile: Profile, opts: CorrelateOptions = {})
   let idlessInconsistent = false;
   for (;;) {
     pass++;
-    result = runPass(db, profile, path, domains, strings, shifts, slack, gaps);
+    result = runPass(db, profile, path, domains, strings, shifts, slack, gaps, mode);
     opts.onPass?.(pass, `${result.store.length} requests`);
     if (roles.size <= 1) {
       const perDomain = new Array(domains.length).fill(0) as number[];
@@ -575,7 +535,7 @@ export function correlate(db: Db, profile: Profile, opts: CorrelateOptions = {})
         // Last pass: use the final shifts for the stored times.
         shifts = next;
         pass++;
-        result = runPass(db, profile, path, domains, strings, shifts, Math.max(...solved.map((s) => s.uncertainty)) + 1, gaps);
+        result = runPass(db, profile, path, domains, strings, shifts, Math.max(...solved.map((s) => s.uncertainty)) + 1, gaps, mode);
       }
       break;
     }

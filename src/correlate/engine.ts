@@ -128,8 +128,11 @@ class Req {
   readonly ev: Float64Array;
   readonly domain: Int32Array;
   readonly roleDom: Int32Array;
+  /** Time of the request's last point of each role: within one clock, points never go back in time. */
+  readonly roleLastT: Float64Array;
   readonly flags: Uint8Array;
   constructor(n: number, roles: number) {
+    this.roleLastT = new Float64Array(roles).fill(-Infinity);
     this.flags = new Uint8Array(n);
     this.t = new Float64Array(n).fill(NaN);
     this.ev = new Float64Array(n).fill(NaN);
@@ -154,6 +157,7 @@ class Req {
     this.ev.fill(NaN);
     this.domain.fill(-1);
     this.roleDom.fill(-1);
+    this.roleLastT.fill(-Infinity);
     this.flags.fill(0);
     return this;
   }
@@ -386,7 +390,7 @@ export class Matcher {
     if (rd !== -1 && rd !== domain) return false;
     const prevDom = r.lastDomain;
     const tol = prevDom !== -1 && prevDom !== domain ? this.opts.slack : 0;
-    return r.lastT <= t + tol && t - r.lastT <= p.within;
+    return r.lastT <= t + tol && t >= r.roleLastT[p.role]! && t - r.lastT <= p.within;
   }
 
   private nearest(p: CPoint, eventId: number, domain: number, t: number, vals: (string | undefined)[]): void {
@@ -401,15 +405,8 @@ export class Matcher {
         this.advance(best, p, eventId, domain, t, vals);
         return;
       }
-      const endsIdx = this.endsIdx[p.idx];
-      if (endsIdx) {
-        const e = pick(endsIdx.get(key), (r) => this.fits(r, p, domain, t));
-        if (e) {
-          e.endedEarly = p.idx;
-          this.advance(e, p, eventId, domain, t, vals);
-          return;
-        }
-      }
+      // With clock uncertainty, an ending event may only look early: it waits the slack out (unmatched()) first.
+      if (this.opts.slack <= 0 && this.endEarly(p, key, eventId, domain, t, vals)) return;
       const last = p.def.repeat === 'replace' ? this.lastAt[p.idx]!.get(key) : undefined;
       if (last && last.lastAtPoint === p.idx && this.open.has(last) && (last.roleDom[p.role] === -1 || last.roleDom[p.role] === domain)) {
         last.t[p.idx] = t;
@@ -437,11 +434,27 @@ export class Matcher {
       return;
     }
     const buf = this.recent[p.idx]!;
-    while (buf.length && buf[0]!.t < t - this.opts.slack) {
-      const old = buf.shift()!;
-      if (!old.used) this.count('unmatched_event', p.idx, old.id);
-    }
+    while (buf.length && buf[0]!.t < t - this.opts.slack) this.expire(p, buf.shift()!);
     buf.push({ t, id: eventId, domain, vals, used: false });
+  }
+
+  /** A recent event that waited the slack out: it may still end a request (an `ends` point), else it is unmatched. */
+  private expire(p: CPoint, e: { t: number; id: number; domain: number; vals: (string | undefined)[]; used: boolean }): void {
+    if (e.used) return;
+    const key = tuple(e.vals, p.joinPos);
+    if (key !== null && this.endEarly(p, key, e.id, e.domain, e.t, e.vals)) return;
+    this.count('unmatched_event', p.idx, e.id);
+  }
+
+  /** An `ends` point event ends the nearest request still waiting for an earlier point (its skipped points missing). */
+  private endEarly(p: CPoint, key: string, eventId: number, domain: number, t: number, vals: (string | undefined)[]): boolean {
+    const endsIdx = this.endsIdx[p.idx];
+    if (!endsIdx) return false;
+    const e = pick(endsIdx.get(key), (r) => this.fits(r, p, domain, t));
+    if (!e) return false;
+    e.endedEarly = p.idx;
+    this.advance(e, p, eventId, domain, t, vals);
+    return true;
   }
 
   /** A request now waiting at point c: does a recent unmatched event (another domain, within the slack) belong to it? */
@@ -476,6 +489,7 @@ export class Matcher {
     r.ev[p.idx] = eventId;
     r.domain[p.idx] = domain;
     if (r.roleDom[p.role] === -1) r.roleDom[p.role] = domain;
+    r.roleLastT[p.role] = t;
     // The time of the last point (not the largest time: a point of another domain may look earlier within the slack).
     r.lastT = t;
     r.lastDomain = domain;
@@ -507,7 +521,8 @@ export class Matcher {
       if (skipped) break;
       const dp = this.points[d]!;
       const bound = r.roleDom[dp.role];
-      const ok = (e: Seen): boolean => bound === -1 || bound === e.domain;
+      const floor = r.roleLastT[dp.role]!;
+      const ok = (e: Seen): boolean => (bound === -1 || bound === e.domain) && e.t >= floor;
       const lo = (e: Seen): number => prevT - (e.domain !== prevDom ? slack : 0);
       const hi = (e: Seen): number => nextT + (e.domain !== nextDomain ? slack : 0);
       let hit: Seen | undefined;
@@ -562,6 +577,7 @@ export class Matcher {
       r.ev[d] = hit.id;
       r.domain[d] = hit.domain;
       if (bound === -1) r.roleDom[dp.role] = hit.domain;
+      if (hit.t > r.roleLastT[dp.role]!) r.roleLastT[dp.role] = hit.t;
       prevT = hit.t;
       prevDom = hit.domain;
     }
@@ -658,7 +674,7 @@ export class Matcher {
 
   /** The input is over: every request still open ends incomplete. */
   end(): void {
-    this.recent.forEach((buf, i) => buf.forEach((e) => e.used || this.count('unmatched_event', i, e.id)));
+    this.recent.forEach((buf, i) => buf.splice(0).forEach((e) => this.expire(this.points[i]!, e)));
     this.history.forEach((h, i) => h.forEach((list) => list.forEach((e) => e.used || this.count('unmatched_event', i, e.id))));
     this.lastSeen.forEach((m, i) => m.forEach((e) => e.used || this.count('unmatched_event', i, e.id)));
     const rest = [...this.open].sort((a, b) => a.seq - b.seq);

@@ -24,8 +24,20 @@
  * every line of a ~1 ms window in the middle of run 3 (the last run when there are fewer) of
  * dom0.trace, or of guest.trace when there is no dom0 file, and writes the kernel's
  * `CPU:N [LOST M EVENTS]` line for each CPU that lost lines where they were; `wrap` makes the
- * xtbuf ring hold 60 % of the records written, so the oldest are overwritten (accepted and
- * ignored for blkback, which has no userspace dump). Requests that lost points are incomplete.
+ * xtbuf ring hold all the records written but the oldest k, k = half of those written up to the
+ * end of run 1, so the ring wraps and overwrites part of run 1 only: every run keeps complete
+ * requests (accepted and ignored for blkback, which has no userspace dump).
+ *
+ * "complete" means knowably complete: every point survived in the files, and no id-less point
+ * lies where a reader must refuse it. A reader knows where events were lost only as the files say
+ * it (truth.json "gaps", reference clock, null for ±∞): a `CPU:N [LOST M EVENTS]` line lost
+ * events of CPU N between the last event of CPU N printed before it and the first one printed
+ * after it (open interval, −∞ / +∞ when there is none); a wrapped xtbuf ring lost everything
+ * before its first surviving record. An id-less point p matched as "the first at or after the
+ * previous point q" could have been a lost event when a gap (a, b) of p's file meets
+ * [t(q), t(p)] (a < t(p) and b > t(q)), q being the last point of the request before p that a
+ * reader has (survived and itself knowable): such a p is left out of "points", listed in the
+ * request's "unknowable", and the request is incomplete.
  *
  * The id-less points (fe_notify, be_irq, fe_irq, td_ring_event, td_notify, qd_event, qd_notify)
  * are computed in the truth by the spec's rule ("the first such event on the same
@@ -60,7 +72,7 @@ export interface SimulateOptions {
   noise?: boolean;
   /** Drop a ~1 ms window of kernel events in run 3 (default false). */
   lostEvents?: boolean;
-  /** Make the xtbuf ring wrap (default false; ignored for blkback, which has no userspace dump). */
+  /** Make the xtbuf ring wrap, overwriting about half of the records up to the end of run 1 (default false; ignored for blkback, which has no userspace dump). */
   wrap?: boolean;
   /** Include the guest's syscalls and block tracepoints, extending the path (default true). */
   guestBlock?: boolean;
@@ -86,9 +98,19 @@ export interface TruthRequest {
   sector: number;
   complete: boolean;
   points: Record<string, number>;
+  /** Id-less points that survived but that a reader cannot place: a gap of their file meets their window. */
+  unknowable?: string[];
 }
 
-const WRAP_FRACTION = 0.6;
+/** Where a file lost events, as its reader knows it, in the reference clock (±Infinity when open). */
+interface Gap {
+  file: string;
+  dom: Domain;
+  cpu: number | null;
+  from: number;
+  to: number;
+}
+
 const LOST_WINDOW_NS = 1_000_000;
 
 function resolveOptions(o: SimulateOptions): ResolvedOptions & { out: string } {
@@ -170,25 +192,38 @@ export function simulate(opts: SimulateOptions): SimulateResult {
     lost = { file: fileOf(lostDom), dropped_lines: n, window_ns: w };
   }
 
-  // Wrap: the ring keeps the newest WRAP_FRACTION of the records.
+  // Wrap: the ring holds all but the oldest k records, k = half of those written up to the end
+  // of run 1, so only part of run 1 is overwritten.
   let xtbufInfo: { file: string; written: number; capacity: number } | null = null;
+  let xtbufGap: Gap | null = null;
   if (m.userspace !== null) {
-    const recs = byDom.get(m.userspace.dom) ?? [];
+    const dom = m.userspace.dom;
+    const recs = byDom.get(dom) ?? [];
     const written = recs.length;
-    const capacity = o.wrap ? Math.max(1, Math.floor(written * WRAP_FRACTION)) : Math.max(1024, nextPow2(written));
+    const run1End = m.runs[0]!.end;
+    const k = Math.max(1, Math.floor(recs.filter((l) => l.ref <= run1End).length / 2));
+    const capacity = o.wrap ? Math.max(1, written - k) : Math.max(1024, nextPow2(written));
     for (let i = 0; i < written - capacity; i++) recs[i]!.dropped = true;
-    xtbufInfo = { file: fileOf(m.userspace.dom), written, capacity };
+    xtbufInfo = { file: fileOf(dom), written, capacity };
+    if (written > capacity) {
+      // The reader's view: everything before the first surviving record was lost.
+      const first = recs[written - capacity]!;
+      xtbufGap = { file: fileOf(dom), dom, cpu: null, from: -Infinity, to: first.local + m.offsets[dom]! };
+    }
   }
 
   // Files.
   checkOut(o.out);
   mkdirSync(o.out, { recursive: true });
   const files: SimulateResult['files'] = [];
+  const gaps: Gap[] = [];
   for (const dom of ['domU', 'dom0'] as const) {
     const ls = byDom.get(dom);
     if (ls === undefined) continue;
     const file = fileOf(dom);
-    writeFileSync(join(o.out, file), ftraceText(ls));
+    const ft = ftraceText(ls, m.offsets[dom]!);
+    writeFileSync(join(o.out, file), ft.text);
+    for (const g of ft.gaps) gaps.push({ file, dom, ...g });
     files.push({ file, domain: dom, path: join(o.out, file) });
   }
   if (m.userspace !== null && xtbufInfo !== null) {
@@ -207,9 +242,10 @@ export function simulate(opts: SimulateOptions): SimulateResult {
     writeFileSync(join(o.out, file), o.xtbufForm === 'binary' ? encodeXtbuf(dump) : formatXtbufText(dump));
     files.push({ file, domain: u.dom, path: join(o.out, file) });
   }
+  if (xtbufGap !== null) gaps.push(xtbufGap);
 
   // truth.json
-  const requests = truthRequests(m, path, o.backend);
+  const requests = truthRequests(m, path, o.backend, gaps);
   const offsets: Record<string, number> = {};
   for (const f of files) offsets[f.domain] = m.offsets[f.domain as Domain]!;
   const { out: _out, ...options } = o;
@@ -227,6 +263,7 @@ export function simulate(opts: SimulateOptions): SimulateResult {
     runs: m.runs.map((r, i) => ({ run: String(i + 1), begin_ns: r.begin, end_ns: r.end })),
     lost_events: lost,
     xtbuf: xtbufInfo,
+    gaps: gaps.map((g) => ({ file: g.file, cpu: g.cpu, from_ns: Number.isFinite(g.from) ? g.from : null, to_ns: Number.isFinite(g.to) ? g.to : null })),
     requests,
   };
   const truthPath = join(o.out, 'truth.json');
@@ -253,25 +290,49 @@ function nextPow2(n: number): number {
   return p;
 }
 
-/** The ftrace file: header, event lines, and a LOST line per CPU where lines were dropped. */
-function ftraceText(ls: Line[]): string {
+/**
+ * The ftrace file: header, event lines, and a LOST line per CPU where lines were dropped; and the
+ * gaps a reader derives from what is written: a `CPU:N [LOST …]` line spans from the last event
+ * of CPU N printed before it to the first printed after it (reference clock, ±Infinity if none).
+ */
+function ftraceText(ls: Line[], offset: number): { text: string; gaps: { cpu: number; from: number; to: number }[] } {
   const body: string[] = [];
+  const gaps: { cpu: number; from: number; to: number }[] = [];
   let events = 0;
   let lostWritten = false;
   const lostByCpu = new Map<number, number>();
   for (const l of ls) if (l.dropped) lostByCpu.set(l.task!.cpu, (lostByCpu.get(l.task!.cpu) ?? 0) + 1);
+  /** Reference time of the last event printed per CPU, and the gaps still waiting for their end. */
+  const lastOn = new Map<number, number>();
+  const open = new Map<number, { cpu: number; from: number; to: number }[]>();
   for (const l of ls) {
     if (l.dropped) {
       if (!lostWritten) {
-        for (const cpu of [...lostByCpu.keys()].sort((a, b) => a - b)) body.push(`CPU:${cpu} [LOST ${lostByCpu.get(cpu)!} EVENTS]`);
+        for (const cpu of [...lostByCpu.keys()].sort((a, b) => a - b)) {
+          body.push(`CPU:${cpu} [LOST ${lostByCpu.get(cpu)!} EVENTS]`);
+          const g = { cpu, from: lastOn.get(cpu) ?? -Infinity, to: Infinity };
+          gaps.push(g);
+          let a = open.get(cpu);
+          if (a === undefined) open.set(cpu, (a = []));
+          a.push(g);
+        }
         lostWritten = true;
       }
       continue;
     }
-    body.push(ftraceLine(l.task!.comm, l.task!.pid, l.task!.cpu, l.flags!, l.local, l.body!));
+    const cpu = l.task!.cpu;
+    body.push(ftraceLine(l.task!.comm, l.task!.pid, cpu, l.flags!, l.local, l.body!));
     events++;
+    // The time the file says (whole µs), in the reference clock.
+    const t = l.local + offset;
+    lastOn.set(cpu, t);
+    const a = open.get(cpu);
+    if (a !== undefined) {
+      for (const g of a) g.to = t;
+      open.delete(cpu);
+    }
   }
-  return [...ftraceHeader(events, 2), ...body].join('\n') + '\n';
+  return { text: [...ftraceHeader(events, 2), ...body].join('\n') + '\n', gaps };
 }
 
 /**
@@ -331,8 +392,13 @@ function firstAtOrAfter(a: Line[], t: number): Line | undefined {
   return a[lo];
 }
 
-/** Requests in start order: by run, then by the time of the first path point (seq = rank in its run). */
-function truthRequests(m: ModelOutput, path: string[], backend: Backend): TruthRequest[] {
+/**
+ * Requests in start order: by run, then by the time of the first path point (seq = rank in its
+ * run). A point is in "points" when it survived and, for an id-less point, when no gap of its file
+ * meets [time of the request's last known point before it, its time]; else the request is
+ * incomplete (and such id-less points are listed in "unknowable").
+ */
+function truthRequests(m: ModelOutput, path: string[], backend: Backend, gaps: Gap[]): TruthRequest[] {
   const first = (r: SimRequest): Line => r.points.get(path[0]!)!;
   const sorted = [...m.requests].sort((a, b) => a.run - b.run || first(a).ref - first(b).ref || first(a).seq - first(b).seq);
   let run = 0;
@@ -343,11 +409,25 @@ function truthRequests(m: ModelOutput, path: string[], backend: Backend): TruthR
       seq = 0;
     }
     const points: Record<string, number> = {};
+    const unknowable: string[] = [];
     let complete = true;
+    let prevT: number | null = null;
     for (const p of path) {
       const l = r.points.get(p)!;
-      if (l.dropped) complete = false;
-      else points[p] = l.ref;
+      if (l.dropped) {
+        complete = false;
+        continue;
+      }
+      if (IDLESS_POINTS.has(p) && prevT !== null) {
+        const from = prevT;
+        if (gaps.some((g) => g.dom === l.dom && g.from < l.ref && g.to > from)) {
+          complete = false;
+          unknowable.push(p);
+          continue;
+        }
+      }
+      points[p] = l.ref;
+      prevT = l.ref;
     }
     return {
       run: String(r.run),
@@ -358,6 +438,7 @@ function truthRequests(m: ModelOutput, path: string[], backend: Backend): TruthR
       sector: r.sector,
       complete,
       points,
+      ...(unknowable.length > 0 ? { unknowable } : {}),
     };
   });
 }

@@ -1,0 +1,180 @@
+/**
+ * Reading the events a profile needs, in clock-adjusted time order across all sources (a k-way
+ * merge; each source in file order). On a big database the reading (SQLite and building JS
+ * values, half the work of a report) runs in a worker thread on the second core while this
+ * thread matches; the consumer stays synchronous (Atomics.wait + receiveMessageOnPort) and at most
+ * IN_FLIGHT batches are in memory.
+ */
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
+import type { Db } from '../db/db.js';
+import { XtraceError } from '../core/errors.js';
+
+export interface SourcePlan {
+  id: number;
+  domain: number;
+  /** ts_ns of the source's first event (local clock): rows come as ts_ns − firstTs. */
+  firstTs: bigint;
+  firstEvent: number;
+  lastEvent: number;
+  /** firstTs − the domain's base, as a number. */
+  rel0: number;
+  /** Adjusted = rel + shift. */
+  shift: number;
+}
+
+export interface ReadPlan {
+  /** SELECT id, ts_ns − ?, cpu, pid, tgid|NULL, comm_id|NULL, name_id, args-expression FROM event_data WHERE id > ? AND id <= ? [AND filter] ORDER BY id LIMIT n */
+  sql: string;
+  /** Parameters of the args expression (between ts and the id range) and of the filter (after it). */
+  argsParams: (string | number)[];
+  params: (string | number)[];
+  sources: SourcePlan[];
+}
+
+export type EventFn = (id: number, domain: number, t: number, cpu: number | null, pid: number | null, tgid: number | null, commId: number | null, nameId: number, args: string) => void;
+
+type Row = [id: number, rel: number, cpu: number | null, pid: number | null, tgid: number | null, commId: number | null, nameId: number, args: string];
+export const READ_CHUNK = 32768;
+
+/** The merge itself, on whatever thread runs it. */
+export function mergeSources(db: Db, plan: ReadPlan, each: EventFn): number {
+  const stmt = db.prepare<Row>(plan.sql, { raw: true });
+  interface Cursor {
+    src: SourcePlan;
+    rows: Row[];
+    i: number;
+    after: number;
+    off: number;
+    done: boolean;
+  }
+  const fill = (c: Cursor): boolean => {
+    if (c.i < c.rows.length) return true;
+    if (c.done) return false;
+    c.rows = stmt.all(c.src.firstTs, ...plan.argsParams, c.after, c.src.lastEvent, ...plan.params);
+    c.i = 0;
+    if (c.rows.length < READ_CHUNK) c.done = true;
+    if (c.rows.length === 0) return false;
+    c.after = c.rows[c.rows.length - 1]![0];
+    return true;
+  };
+  const live = plan.sources.map((src) => ({ src, rows: [] as Row[], i: 0, after: src.firstEvent - 1, off: src.rel0 + src.shift, done: false })).filter(fill);
+  let n = 0;
+  if (live.length === 1) {
+    const c = live[0]!;
+    const d = c.src.domain;
+    do {
+      const rows = c.rows;
+      for (let i = c.i; i < rows.length; i++) {
+        const r = rows[i]!;
+        each(r[0], d, r[1] + c.off, r[2], r[3], r[4], r[5], r[6], r[7]);
+      }
+      n += rows.length - c.i;
+      c.i = rows.length;
+    } while (fill(c));
+    return n;
+  }
+  // Few sources: a linear scan for the earliest head is cheaper than a heap.
+  while (live.length) {
+    let bi = 0;
+    let bt = live[0]!.rows[live[0]!.i]![1] + live[0]!.off;
+    for (let k = 1; k < live.length; k++) {
+      const c = live[k]!;
+      const t = c.rows[c.i]![1] + c.off;
+      if (t < bt) {
+        bt = t;
+        bi = k;
+      }
+    }
+    const c = live[bi]!;
+    const r = c.rows[c.i]!;
+    each(r[0], c.src.domain, bt, r[2], r[3], r[4], r[5], r[6], r[7]);
+    n++;
+    c.i++;
+    if (!fill(c)) live.splice(bi, 1);
+  }
+  return n;
+}
+
+/** Events per batch sent by the reader thread, and batches in flight. */
+export const BATCH = 8192;
+const IN_FLIGHT = 4;
+/** Below this many events a worker costs more than it saves. */
+const WORKER_MIN_EVENTS = 300_000;
+
+export interface ReaderInit {
+  dbPath: string;
+  plan: ReadPlan;
+  port: MessagePort;
+  /** [batches produced, batches consumed] */
+  flags: SharedArrayBuffer;
+}
+
+/** A batch: per event 8 numbers (id, t, domain, cpu, pid, tgid, comm id, name id; NaN = null), args joined with their lengths. */
+export interface ReaderBatch {
+  n: number;
+  nums: Float64Array;
+  args: string;
+  lens: Int32Array;
+  done?: boolean;
+  error?: string;
+  count?: number;
+}
+
+const fromSource = import.meta.url.endsWith('.ts');
+const workerUrl = new URL(fromSource ? './read-worker.ts' : './read-worker.js', import.meta.url);
+
+function startWorker(init: ReaderInit): Worker {
+  const opts = { workerData: init, transferList: [init.port] };
+  if (!fromSource) return new Worker(workerUrl, opts);
+  // Under tsx (tests) the worker must register the TypeScript loader first.
+  const api = import.meta.resolve('tsx/esm/api');
+  const boot = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(workerUrl.href)}); })`;
+  return new Worker(boot, { ...opts, eval: true });
+}
+
+export type ReaderMode = 'auto' | 'thread' | 'inline';
+
+/** Streams the plan's events into `each`, on a reader thread when the read is big enough. Returns the number of events. */
+export function readEvents(db: Db, plan: ReadPlan, each: EventFn, mode: ReaderMode = 'auto'): number {
+  const total = plan.sources.reduce((a, s) => a + (s.lastEvent - s.firstEvent + 1), 0);
+  const thread = mode === 'thread' || (mode === 'auto' && total >= WORKER_MIN_EVENTS && db.path !== ':memory:' && db.path !== '');
+  if (!thread) return mergeSources(db, plan, each);
+
+  const flags = new Int32Array(new SharedArrayBuffer(8));
+  const { port1, port2 } = new MessageChannel();
+  const worker = startWorker({ dbPath: db.path, plan, port: port2, flags: flags.buffer as SharedArrayBuffer });
+  let consumed = 0;
+  try {
+    for (;;) {
+      let m = receiveMessageOnPort(port1);
+      while (!m) {
+        Atomics.wait(flags, 0, consumed, 1000);
+        m = receiveMessageOnPort(port1);
+      }
+      consumed++;
+      Atomics.store(flags, 1, consumed);
+      Atomics.notify(flags, 1);
+      const b = m.message as ReaderBatch;
+      if (b.error !== undefined) throw new XtraceError(`reading the events: ${b.error}`);
+      let off = 0;
+      const v = b.nums;
+      for (let i = 0; i < b.n; i++) {
+        const k = i * 8;
+        const len = b.lens[i]!;
+        const args = len === 0 ? '' : b.args.slice(off, off + len);
+        off += len;
+        each(v[k]!, v[k + 2]!, v[k + 1]!, nul(v[k + 3]!), nul(v[k + 4]!), nul(v[k + 5]!), nul(v[k + 6]!), v[k + 7]!, args);
+      }
+      if (b.done) return b.count!;
+    }
+  } finally {
+    port1.close();
+    void worker.terminate();
+  }
+}
+
+function nul(x: number): number | null {
+  return Number.isNaN(x) ? null : x;
+}
+
+export { IN_FLIGHT };

@@ -24,6 +24,9 @@ export interface PairBounds {
 
 export class BoundsCollector {
   private readonly pairs = new Map<string, PairBounds>();
+  /** Every bound, when kept for a robust (trimmed) estimate: pair key → [lows, highs]. */
+  private readonly all = new Map<string, [number[], number[]]>();
+  constructor(private readonly keepAll = false) {}
 
   /** A happened (rel time ta in domain da) before B (rel time tb in domain db). */
   link(da: number, ta: number, db: number, tb: number, witness: () => string): void {
@@ -34,9 +37,15 @@ export class BoundsCollector {
     let b = this.pairs.get(k);
     if (!b) this.pairs.set(k, (b = { x, y, lo: -Infinity, hi: Infinity, loWitness: null, hiWitness: null, links: 0 }));
     b.links++;
+    let all: [number[], number[]] | undefined;
+    if (this.keepAll) {
+      all = this.all.get(k);
+      if (!all) this.all.set(k, (all = [[], []]));
+    }
     if (da === x) {
       // tb + s_y ≥ ta + s_x  ⇒  δ ≥ ta − tb
       const v = ta - tb;
+      all?.[0].push(v);
       if (v > b.lo) {
         b.lo = v;
         b.loWitness = witness();
@@ -44,6 +53,7 @@ export class BoundsCollector {
     } else {
       // tb + s_x ≥ ta + s_y  ⇒  δ ≤ tb − ta
       const v = tb - ta;
+      all?.[1].push(v);
       if (v < b.hi) {
         b.hi = v;
         b.hiWitness = witness();
@@ -53,6 +63,25 @@ export class BoundsCollector {
 
   list(): PairBounds[] {
     return [...this.pairs.values()];
+  }
+
+  /**
+   * Bounds ignoring the `frac` most extreme links on each side (at least one): for a first pass,
+   * whose loose tolerance can pair a request with a neighbour's event. A real clock contradiction
+   * involves most links and survives this.
+   */
+  robust(frac: number): PairBounds[] {
+    return this.list().map((b) => {
+      const [lows, highs] = this.all.get(`${b.x},${b.y}`) ?? [[], []];
+      const lo = [...lows].sort((p, q) => q - p);
+      const hi = [...highs].sort((p, q) => p - q);
+      const k = (n: number): number => Math.min(n - 1, Math.max(1, Math.floor(frac * n)));
+      return {
+        ...b,
+        lo: lo.length > 1 ? lo[k(lo.length)]! : b.lo,
+        hi: hi.length > 1 ? hi[k(hi.length)]! : b.hi,
+      };
+    });
   }
 }
 

@@ -73,7 +73,7 @@ export interface Correlation {
   passes: number;
 }
 
-const MAX_PASSES = 4;
+const MAX_PASSES = 5;
 /** Cross-domain tolerance of the first pass, when the offset is only coarsely known. */
 const FIRST_PASS_SLACK_NS = 200_000;
 /** Width of the coarse-alignment window. */
@@ -405,8 +405,8 @@ function coarseSolve(n: number, reference: number, bounds: BoundsCollector): num
  * every pair of consecutive points of complete requests, id-less ones included (tighter, but
  * the id-less choices were made with the previous offsets).
  */
-function linkBounds(store: RequestStore, path: ProfilePoint[], shifts: number[], trusted: boolean): BoundsCollector {
-  const b = new BoundsCollector();
+function linkBounds(store: RequestStore, path: ProfilePoint[], shifts: number[], trusted: boolean, keepAll = false): BoundsCollector {
+  const b = new BoundsCollector(keepAll);
   const P = path.length;
   const usable = path.map((p) => !trusted || (p.join?.mode ?? 'nearest') === 'nearest');
   for (let i = 0; i < store.length; i++) {
@@ -502,18 +502,25 @@ export function correlate(db: Db, profile: Profile, opts: CorrelateOptions = {})
       if (result.store.status(i) !== 'complete') continue;
       for (let p = 0; p < path.length; p++) needed.add(result.store.domain(i, p));
     }
-    const solve = (trusted: boolean): DomainShift[] =>
+    const solveWith = (pairs: ReturnType<BoundsCollector['list']>): DomainShift[] =>
       solveShifts(
         domains.length,
         reference,
         givenShifts,
-        linkBounds(result.store, path, shifts, trusted).list(),
+        pairs,
         domains.map((d) => d.name),
         needed,
         domains.map((d) => d.base),
       );
-    // Links between id-carrying points never depend on the offsets: a contradiction there is real.
-    solved = solve(true);
+    const solve = (trusted: boolean): DomainShift[] => solveWith(linkBounds(result.store, path, shifts, trusted).list());
+    if (pass === 1) {
+      // The first pass matched with a loose tolerance: a few links may pair neighbours. Its
+      // (trimmed) interval only sets the next pass's offsets and tolerance.
+      solved = solveWith(linkBounds(result.store, path, shifts, true, true).robust(0.01));
+    } else {
+      // Links between id-carrying points never depend on the offsets: a contradiction there is real.
+      solved = solve(true);
+    }
     idlessInconsistent = false;
     if (pass > 1) {
       // The id-less links tighten the interval, unless they contradict (an id-less choice made with

@@ -8,7 +8,8 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tempDir } from './helpers.js';
+import { gunzipSync } from 'node:zlib';
+import { SAMPLES, tempDir } from './helpers.js';
 import { simulate, type Backend, type SimulateOptions } from '../src/simulate/simulate.js';
 import { openDb, type Db } from '../src/db/db.js';
 import { ingestFile } from '../src/ingest/ingest.js';
@@ -61,45 +62,58 @@ describe('correlation against the simulator’s ground truth', () => {
       const out = join(dir.dir, c.name.replace(/[^a-z0-9]+/gi, '-'));
       const sim = simulate({ ...c.opts, out });
       const truth = JSON.parse(readFileSync(sim.truthPath, 'utf8')) as Truth;
-      const db: Db = openDb(join(out, 'x.db'), { create: true });
-      try {
-        for (const f of sim.files) await ingestFile(db, { path: f.path }, { domain: f.domain });
-        const m: ReportModel = runReport(db, { profile: loadProfile(`xen-${c.opts.backend}`), warmup: 0, trim: 0.1, trimBy: 'total', version: 'test' });
-        assert.deepEqual(m.points, truth.path);
+      await checkAgainstTruth(join(out, 'x.db'), sim.files.map((f) => ({ path: f.path, domain: f.domain })), truth, c.opts.backend, { lost: !!c.opts.lostEvents });
+    });
+  }
 
-        // Offsets: the reported uncertainty contains the true offset.
-        for (const d of m.domains) {
-          const trueOff = truth.offsets_ns[d.name]!;
-          if (d.method === 'reference') assert.equal(trueOff, 0, `${d.name} is the truth's reference`);
-          else {
-            assert.equal(d.method, 'estimated');
-            const err = Math.abs(Number(BigInt(d.offset_ns!) - BigInt(trueOff)));
-            assert.ok(err <= d.uncertainty_ns!, `${d.name}: |${d.offset_ns} − ${trueOff}| = ${err} > ±${d.uncertainty_ns}`);
-          }
-        }
-
-        const e = expected(truth, 0.1, 0);
-        assert.deepEqual(
-          m.runs.map((r) => [r.run, r.complete, r.kept]),
-          [...e.runs].map(([run, r]) => [run, r.complete, r.kept]),
-          'complete requests per run',
-        );
-        m.stages.forEach((s, i) => {
-          const want = e.stages[i]!;
-          if (!s.cross_domain) assert.ok(Math.abs(s.mean_ns - want) < 1e-6, `${s.name}: ${s.mean_ns} ≠ ${want} (same clock: exact)`);
-          else assert.ok(Math.abs(s.mean_ns - want) <= s.uncertainty_ns + 1e-6, `${s.name}: ${s.mean_ns} vs ${want} beyond ±${s.uncertainty_ns}`);
-          for (const r of m.runs) {
-            const w = e.runs.get(r.run)!.stages[i]!;
-            if (!s.cross_domain) assert.ok(Math.abs(r.stages_ns[s.name]! - w) < 1e-6, `run ${r.run} ${s.name}: ${r.stages_ns[s.name]} ≠ ${w}`);
-          }
-        });
-        for (const r of m.runs) assert.ok(Math.abs(r.total_ns - e.runs.get(r.run)!.total) < 1e-6, `run ${r.run} total`);
-        if (c.opts.lostEvents) assert.ok(m.requests.incomplete > 0 && m.data_quality.lost_events > 0);
-        // Other guests' requests in dom0 match nothing and are counted.
-        if (c.opts.backend === 'blkback' || c.opts.backend === 'blktap2') assert.ok(m.diagnostics.some((d) => d.code === 'unmatched_event' && d.point === 'be_get_req'), 'noise is counted');
-      } finally {
-        db.close();
-      }
+  for (const backend of ['blkback', 'blktap2', 'blktap3', 'qdisk'] as Backend[]) {
+    it(`bundled sample samples/sim-${backend} (gzipped) still matches its truth`, async () => {
+      const d = join(SAMPLES, `sim-${backend}`);
+      const truth = JSON.parse(gunzipSync(readFileSync(join(d, 'truth.json.gz'))).toString('utf8')) as Truth;
+      const files = truth.files.map((f) => ({ path: join(d, f.file + '.gz'), domain: f.domain }));
+      await checkAgainstTruth(join(dir.dir, `sample-${backend}.db`), files, truth, backend, { lost: truth.requests.some((r) => !r.complete) });
     });
   }
 });
+
+async function checkAgainstTruth(dbPath: string, files: { path: string; domain: string }[], truth: Truth, backend: Backend, o: { lost: boolean }): Promise<void> {
+  const db: Db = openDb(dbPath, { create: true });
+  try {
+    for (const f of files) await ingestFile(db, { path: f.path }, { domain: f.domain });
+    const m: ReportModel = runReport(db, { profile: loadProfile(`xen-${backend}`), warmup: 0, trim: 0.1, trimBy: 'total', version: 'test' });
+    assert.deepEqual(m.points, truth.path);
+
+    // Offsets: the reported uncertainty contains the true offset.
+    for (const d of m.domains) {
+      const trueOff = truth.offsets_ns[d.name]!;
+      if (d.method === 'reference') assert.equal(trueOff, 0, `${d.name} is the truth's reference`);
+      else {
+        assert.equal(d.method, 'estimated');
+        const err = Math.abs(Number(BigInt(d.offset_ns!) - BigInt(trueOff)));
+        assert.ok(err <= d.uncertainty_ns!, `${d.name}: |${d.offset_ns} − ${trueOff}| = ${err} > ±${d.uncertainty_ns}`);
+      }
+    }
+
+    const e = expected(truth, 0.1, 0);
+    assert.deepEqual(
+      m.runs.map((r) => [r.run, r.complete, r.kept]),
+      [...e.runs].map(([run, r]) => [run, r.complete, r.kept]),
+      'complete requests per run',
+    );
+    m.stages.forEach((s, i) => {
+      const want = e.stages[i]!;
+      if (!s.cross_domain) assert.ok(Math.abs(s.mean_ns - want) < 1e-6, `${s.name}: ${s.mean_ns} ≠ ${want} (same clock: exact)`);
+      else assert.ok(Math.abs(s.mean_ns - want) <= s.uncertainty_ns + 1e-6, `${s.name}: ${s.mean_ns} vs ${want} beyond ±${s.uncertainty_ns}`);
+      for (const r of m.runs) {
+        const w = e.runs.get(r.run)!.stages[i]!;
+        if (!s.cross_domain) assert.ok(Math.abs(r.stages_ns[s.name]! - w) < 1e-6, `run ${r.run} ${s.name}: ${r.stages_ns[s.name]} ≠ ${w}`);
+      }
+    });
+    for (const r of m.runs) assert.ok(Math.abs(r.total_ns - e.runs.get(r.run)!.total) < 1e-6, `run ${r.run} total`);
+    if (o.lost) assert.ok(m.requests.incomplete > 0);
+    // Other guests' requests in dom0 match nothing and are counted.
+    if (backend === 'blkback' || backend === 'blktap2') assert.ok(m.diagnostics.some((d) => d.code === 'unmatched_event' && d.point === 'be_get_req'), 'noise is counted');
+  } finally {
+    db.close();
+  }
+}

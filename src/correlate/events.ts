@@ -34,7 +34,7 @@ export interface ReadPlan {
 export type EventFn = (id: number, domain: number, t: number, cpu: number | null, pid: number | null, tgid: number | null, commId: number | null, nameId: number, args: string) => void;
 
 type Row = [id: number, rel: number, cpu: number | null, pid: number | null, tgid: number | null, commId: number | null, nameId: number, args: string];
-export const READ_CHUNK = 32768;
+export const READ_CHUNK = 8192;
 
 /** The merge itself, on whatever thread runs it. */
 export function mergeSources(db: Db, plan: ReadPlan, each: EventFn): number {

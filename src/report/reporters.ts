@@ -56,15 +56,23 @@ function runSummary(m: ReportModel): string {
 function qualityLines(m: ReportModel): string[] {
   const q = m.requests;
   const out = [
-    `requests: ${q.complete} complete, ${q.incomplete} incomplete, ${q.orphans} ${q.orphan_label}, ${q.outside_runs} outside runs`,
-    `not requests: ${q.not_requests} (chains that reached none of the required points, e.g. page-cache hits)`,
+    `requests: ${q.complete} complete, ${q.incomplete} incomplete (kept out of the averages), ${q.outside_runs} outside runs`,
+    `orphans, ${q.orphan_label}: ${q.orphans}`,
+    `not requests (reached no required point, e.g. page-cache hits): ${q.not_requests}`,
     `lost events: ${m.data_quality.lost_events}, lines not understood: ${m.data_quality.unparsed_lines}`,
   ];
   if (m.absent_points.length) out.push(`points left out (their event never occurs): ${m.absent_points.join(', ')}`);
   if (m.data_quality.runs_not_ended.length) out.push(`runs without an end marker: ${m.data_quality.runs_not_ended.join(', ')}`);
   if (m.data_quality.stray_run_ends.length) out.push(`end markers without a begin: ${m.data_quality.stray_run_ends.join(', ')}`);
   if (m.data_quality.repeated_run_labels.length) out.push(`run labels used twice (renamed label#2 …): ${m.data_quality.repeated_run_labels.join(', ')}`);
-  for (const d of m.diagnostics) out.push(`${d.code}${d.point ? ` (${d.point})` : ''}: ${d.count}${d.first_event_id !== null ? `, first at event ${d.first_event_id}` : ''}`);
+  // One line per counter, its points together (details: --format json or the correlation_diagnostics table).
+  const byCode = new Map<string, string[]>();
+  for (const d of m.diagnostics) {
+    const l = byCode.get(d.code) ?? [];
+    l.push(d.point ? `${d.point} ${d.count}` : String(d.count));
+    byCode.set(d.code, l);
+  }
+  for (const [code, parts] of byCode) out.push(`${code}: ${parts.join(', ')}`);
   return out;
 }
 
@@ -75,7 +83,7 @@ function domainText(d: ReportModel['domains'][number]): string {
     case 'given':
       return `offset ${d.offset_ns} ns (given)`;
     case 'estimated':
-      return `offset ${d.offset_ns} ns ± ${d.uncertainty_ns} ns (estimated from ${d.links} links with ${d.relative_to}; feasible ${d.lower_ns}…${d.upper_ns})`;
+      return `offset ${d.offset_ns} ns ± ${d.uncertainty_ns} ns (estimated from ${d.links} links with ${d.relative_to}: t_${d.relative_to} − t_${d.name} in [${d.lower_ns}, ${d.upper_ns}])`;
     case 'unlinked':
       return 'not linked to the reference (its requests stay in their own clock)';
     default:

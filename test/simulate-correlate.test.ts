@@ -66,6 +66,30 @@ describe('correlation against the simulator’s ground truth', () => {
     });
   }
 
+  it('given offsets (--offset) are used as they are: with the true ones every stage equals the truth exactly', async () => {
+    const out = join(dir.dir, 'given');
+    const sim = simulate({ backend: 'blktap2', out, runs: 3, requests: 20, depth: 2, seed: 9 });
+    const truth = JSON.parse(readFileSync(sim.truthPath, 'utf8')) as Truth;
+    const db = openDb(join(out, 'x.db'), { create: true });
+    try {
+      for (const f of sim.files) await ingestFile(db, { path: f.path }, { domain: f.domain });
+      const offsets = new Map(Object.entries(truth.offsets_ns).filter(([d]) => d !== 'domU').map(([d, v]) => [d, BigInt(v)] as [string, bigint]));
+      const m = runReport(db, { profile: loadProfile('xen-blktap2'), warmup: 0, trim: 0.1, trimBy: 'total', version: 'test', offsets });
+      assert.deepEqual(
+        m.domains.map((d) => [d.name, d.method, Number(d.offset_ns)]),
+        [
+          ['domU', 'reference', 0],
+          ['dom0', 'given', truth.offsets_ns['dom0']],
+          ['tapdisk', 'given', truth.offsets_ns['tapdisk']],
+        ],
+      );
+      const e = expected(truth, 0.1, 0);
+      m.stages.forEach((s, i) => assert.ok(Math.abs(s.mean_ns - e.stages[i]!) < 1e-6, `${s.name}: ${s.mean_ns} ≠ ${e.stages[i]}`));
+    } finally {
+      db.close();
+    }
+  });
+
   for (const backend of ['blkback', 'blktap2', 'blktap3', 'qdisk'] as Backend[]) {
     it(`bundled sample samples/sim-${backend} (gzipped) still matches its truth`, async () => {
       const d = join(SAMPLES, `sim-${backend}`);

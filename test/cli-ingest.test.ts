@@ -167,6 +167,17 @@ describe('xtrace ingest: re-ingest, stdin, gzip, JSON', () => {
     assert.equal(f.status, 2);
     assert.match(f.stderr, /not an xtrace one/);
   });
+
+  it('upgrades a version-1 database (ingestion only) in place and reports from it', () => {
+    const v1 = join(dir, 'v1.db');
+    const schema1 = readFileSync(join(SAMPLES, '..', 'queries', '001_schema.sql'), 'utf8');
+    assert.equal(spawnSync('sqlite3', [v1], { input: schema1 + '\nPRAGMA user_version = 1;\n' }).status, 0);
+    assert.equal(xtrace(['ingest', '--db', v1, '--quiet', REAL]).status, 0);
+    const r = xtrace(['report', '--db', v1, '-p', 'linux-block', '--format', 'json']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal((JSON.parse(r.stdout) as { runs: unknown[] }).runs.length, 10);
+    assert.equal(spawnSync('sqlite3', [v1, 'PRAGMA user_version'], { encoding: 'utf8' }).stdout.trim(), '2');
+  });
 });
 
 describe('xtrace ingest: interruption and a full disk leave the database as it was', () => {

@@ -130,6 +130,12 @@ describe('linux-block on the real captures equals the independent SQL computatio
       const csv = xtrace(['report', '--db', db, '-p', 'linux-block', '--format', 'csv']).stdout.trim().split('\n');
       assert.equal(csv[0], 'kind,name,from,to,mean_ns,stddev_ns,share,uncertainty_ns,' + j.runs.map((x) => `run_${x.run}_ns`).join(','));
       assert.equal(csv.length, 1 + 6 + 1);
+      // A user profile file: a built-in printed as JSON and given back gives the same report.
+      const prof = join(t.dir, 'my-profile.json');
+      writeFileSync(prof, xtrace(['profiles', '--show', 'linux-block']).stdout);
+      const u = xtrace(['report', '--db', db, '--profile', prof, '--format', 'json']);
+      assert.equal(u.status, 0, u.stderr);
+      assert.deepEqual((JSON.parse(u.stdout) as ReportModel).stages, j.stages);
       const out = join(t.dir, 'report.md');
       assert.equal(xtrace(['report', '--db', db, '-p', 'linux-block', '--format', 'markdown', '--out', out]).stdout, '');
       assert.ok(existsSync(out));

@@ -160,7 +160,7 @@ describe('xtrace ingest: re-ingest, stdin, gzip, JSON', () => {
     spawnSync('sqlite3', [other, 'PRAGMA user_version = 99']);
     const r = xtrace(['ingest', '--db', other, REAL]);
     assert.equal(r.status, 2);
-    assert.match(r.stderr, /schema version 99 is newer than this xtrace \(reads up to 2\)/);
+    assert.match(r.stderr, /schema version 99 is newer than this xtrace \(reads up to 3\)/);
     const foreign = join(dir, 'foreign.db');
     spawnSync('sqlite3', [foreign, 'CREATE TABLE t(x)']);
     const f = xtrace(['summary', '--db', foreign]);
@@ -176,7 +176,7 @@ describe('xtrace ingest: re-ingest, stdin, gzip, JSON', () => {
     const r = xtrace(['report', '--db', v1, '-p', 'linux-block', '--format', 'json']);
     assert.equal(r.status, 0, r.stderr);
     assert.equal((JSON.parse(r.stdout) as { runs: unknown[] }).runs.length, 10);
-    assert.equal(spawnSync('sqlite3', [v1, 'PRAGMA user_version'], { encoding: 'utf8' }).stdout.trim(), '2');
+    assert.equal(spawnSync('sqlite3', [v1, 'PRAGMA user_version'], { encoding: 'utf8' }).stdout.trim(), '3');
   });
 });
 

@@ -6,6 +6,7 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { Chalk, type ChalkInstance } from 'chalk';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { InputError, InterruptedError, UsageError, XtraceError } from '../core/errors.js';
 import { openDb, type Db } from '../db/db.js';
 import { ingestFile, XTRACE_VERSION, type IngestResult } from '../ingest/ingest.js';
@@ -17,6 +18,11 @@ import { runReport } from '../report/run.js';
 import { REPORTERS, type ReporterName } from '../report/reporters.js';
 import { writeOutput } from './output.js';
 import { BACKENDS, simulate, type Backend } from '../simulate/simulate.js';
+import { loadSide, type Side } from '../compare/sides.js';
+import { compare } from '../compare/compare.js';
+import { COMPARE_REPORTERS, type CompareFormat } from '../compare/reporters.js';
+import { bindParams, listNamedQueries, loadNamedQuery, sqlValueOf } from '../db/named.js';
+import { ROWS_REPORTERS, type Cell, type RowsFormat } from '../report/rows.js';
 
 const colorOk = !process.env['NO_COLOR'] && process.stderr.isTTY === true;
 const err: ChalkInstance = new Chalk({ level: colorOk ? 1 : 0 });
@@ -125,6 +131,155 @@ The requests are stored in the database: SELECT * FROM request_stages WHERE run 
       writeOutput(text, o.out);
     });
 
+  p.command('query')
+    .description('Run SQL on a database: a named query from queries/named/ or an SQL string, with bound parameters')
+    .argument('[sql-or-name]', 'an SQL statement, or the name of a query (see --list)')
+    .option('--db <file>', 'database file', 'xtrace.db')
+    .option('--param <key=value>', 'bind :key (repeatable)', collectParam)
+    .addOption(new Option('--format <format>', 'output format').choices(Object.keys(ROWS_REPORTERS)).default('table'))
+    .option('--out <file>', 'write the result to a file instead of stdout')
+    .option('--list', 'list the named queries with their parameters')
+    .option('--write', 'allow a statement that writes to the database')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  xtrace query --list
+  xtrace query --db run.db stage-summary --param profile=linux-block --param run=3
+  xtrace query --db run.db slowest --param limit=5 --format markdown
+  xtrace query --db run.db around-request --param request_id=42
+  xtrace query --db run.db "SELECT name, count(*) AS n FROM events GROUP BY name ORDER BY n DESC" --format csv
+  xtrace query --db run.db "SELECT * FROM xt_stage_times WHERE stage = :s AND duration_ns > :min" --param s=be_get_req-\>be_map --param min=50000
+Parameters are bound, never pasted into the SQL. Read-only unless --write.`,
+    )
+    .action((arg: string | undefined, o: { db: string; param?: Record<string, string>; format: RowsFormat; out?: string; list?: boolean; write?: boolean }) => {
+      if (o.list) {
+        const lines: string[] = [];
+        for (const q of listNamedQueries()) {
+          lines.push(`${q.name.padEnd(16)}${q.description}`);
+          for (const p of q.params) lines.push(`${''.padEnd(18)}--param ${p.name}=${p.default === '' ? '…' : p.default}  ${p.doc}`);
+        }
+        writeOutput(lines.join('\n') + '\n', o.out);
+        return;
+      }
+      if (!arg) throw new UsageError('give an SQL statement or a query name (xtrace query --list shows the names)');
+      const given = o.param ?? {};
+      let sql: string;
+      let params: Record<string, string | number | bigint | null | Buffer>;
+      const looksNamed = /^[a-z][a-z0-9-]*$/.test(arg);
+      if (looksNamed) {
+        const q = loadNamedQuery(arg);
+        sql = q.sql;
+        params = bindParams(q, given);
+      } else {
+        sql = arg;
+        params = Object.fromEntries(Object.entries(given).map(([k, v]) => [k, sqlValueOf(v)]));
+      }
+      if (!o.write) {
+        // An older database gets the current views first (a schema upgrade, not a write of data).
+        try {
+          openDb(o.db).close();
+        } catch (e) {
+          if (!(e instanceof InputError)) throw e;
+          if (/no such database|not an xtrace|is a directory|newer than/.test(e.message)) throw e;
+        }
+      }
+      const db = openDb(o.db, o.write ? {} : { readonly: true });
+      let text: string;
+      try {
+        const oneLine = sql.replace(/\s+/g, ' ').trim();
+        const shown = oneLine.length > 160 ? oneLine.slice(0, 157) + '…' : oneLine;
+        let stmt;
+        try {
+          stmt = db.prepare<Cell[]>(sql, { raw: false, bigints: true });
+        } catch (e) {
+          throw new InputError(`SQL: ${(e as Error).message} (in: ${shown})`);
+        }
+        if (!stmt.readonly && !o.write) throw new UsageError(`this statement writes to the database; add --write if that is what you want (in: ${shown})`);
+        const bind = Object.keys(params).length ? [params] : [];
+        try {
+          if (!stmt.reader) {
+            const r = stmt.run(...bind);
+            text = `${r.changes} row${r.changes === 1 ? '' : 's'} changed\n`;
+          } else {
+            const raw = db.prepare<Cell[]>(sql, { raw: true, bigints: true });
+            const rows = raw.all(...bind).map((r) => r.map((v) => (typeof v === 'bigint' && v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v)));
+            text = ROWS_REPORTERS[o.format].render(raw.columns(), rows);
+          }
+        } catch (e) {
+          if (e instanceof XtraceError) throw e;
+          throw new InputError(`SQL: ${(e as Error).message} (in: ${shown})`);
+        }
+      } finally {
+        db.close();
+      }
+      writeOutput(text, o.out);
+    });
+
+  p.command('compare')
+    .description('Compare a candidate with a baseline per stage: exit 1 when a stage regressed (size above threshold and floor, and significant over runs)')
+    .argument('<baseline>', 'a database, or a saved `xtrace report --format json`')
+    .argument('<candidate>', 'a database, or a saved `xtrace report --format json`')
+    .option('-p, --profile <name|file.json>', 'profile for database sides (default: the profile of a JSON side)')
+    .addOption(new Option('--threshold <pct>', 'relative change that matters').default(0.05, '5%').argParser(parsePercent))
+    .addOption(new Option('--floor <time>', 'absolute change that matters (ns, us, ms)').default(500, '500ns').argParser(parseDuration))
+    .addOption(new Option('--alpha <p>', 'significance level').default(0.05).argParser(parseAlpha))
+    .addOption(new Option('--format <format>', 'output format').choices(Object.keys(COMPARE_REPORTERS)).default('table'))
+    .option('--out <file>', 'write the comparison to a file instead of stdout')
+    .addOption(new Option('--warmup <n>', 'as in report (database sides)').default(0).argParser(parseCount))
+    .addOption(new Option('--trim <fraction>', 'as in report (database sides)').default(0.1).argParser(parseFraction))
+    .addOption(new Option('--trim-by <what>', 'as in report (database sides)').choices(['total', 'stage']).default('total'))
+    .addOption(new Option('--offset <domain=ns>', 'as in report (database sides; repeatable)').argParser(collectOffset))
+    .option('--fail-on-inconclusive', 'exit 1 also when a stage is inconclusive')
+    .option('--allow-per-request', 'with fewer than 3 runs on a side, let the per-request test decide (it overstates significance)')
+    .addOption(new Option('--seed <n>', 'bootstrap seed').default(1).argParser(parseCount))
+    .addHelpText(
+      'after',
+      `
+Examples:
+  xtrace compare baseline.db candidate.db --profile linux-block
+  xtrace compare baseline-report.json candidate.db --format markdown >> "$GITHUB_STEP_SUMMARY"
+  xtrace compare base.json cand.json --threshold 10% --floor 2us --format junit --out compare.xml
+Verdict per stage: regressed / improved (|delta| above --threshold and --floor, Welch t-test over run
+means significant at --alpha), inconclusive (large enough but not significant, or fewer than 3 runs a
+side), same. Exit 0: nothing regressed; 1: something regressed; 2: error.`,
+    )
+    .action(
+      (
+        baseline: string,
+        candidate: string,
+        o: {
+          profile?: string;
+          threshold: number;
+          floor: number;
+          alpha: number;
+          format: CompareFormat;
+          out?: string;
+          warmup: number;
+          trim: number;
+          trimBy: 'total' | 'stage';
+          offset?: Map<string, bigint>;
+          failOnInconclusive?: boolean;
+          allowPerRequest?: boolean;
+          seed: number;
+        },
+      ) => {
+        const sideOpts = { warmup: o.warmup, trim: o.trim, trimBy: o.trimBy, ...(o.offset ? { offsets: o.offset } : {}) };
+        // A JSON side names its profile: database sides default to it.
+        const sides: Side[] = [];
+        let profile = o.profile;
+        for (const path of [baseline, candidate].sort((x, y) => Number(!isJsonFile(x)) - Number(!isJsonFile(y)))) {
+          const side = loadSide(path, { ...sideOpts, ...(profile ? { profile } : {}) });
+          profile ??= side.profile;
+          sides.push(side);
+        }
+        const [a, b] = sides[0]!.source === baseline ? [sides[0]!, sides[1]!] : [sides[1]!, sides[0]!];
+        const c = compare(a, b, { threshold: o.threshold, floorNs: o.floor, alpha: o.alpha, allowPerRequest: !!o.allowPerRequest, seed: o.seed, resamples: 2000 });
+        writeOutput(COMPARE_REPORTERS[o.format].render(c, o.out ? new Chalk({ level: 0 }) : outColor), o.out);
+        process.exitCode = c.counts.regressed > 0 || (o.failOnInconclusive && c.counts.inconclusive > 0) ? 1 : 0;
+      },
+    );
+
   p.command('simulate')
     .description('Write simulated Xen storage traces that follow shared/specs/xen-probes.md, plus their ground truth (truth.json)')
     .addOption(new Option('--backend <name>', 'back end').choices([...BACKENDS]).makeOptionMandatory())
@@ -138,6 +293,7 @@ The requests are stored in the database: SELECT * FROM request_stages WHERE run 
     .option('--wrap', 'make the userspace ring buffer wrap (oldest records lost)')
     .option('--no-guest-block', 'no syscalls and block tracepoints in the guest trace')
     .addOption(new Option('--xtbuf-form <form>', 'userspace dump form').choices(['binary', 'text']).default('binary'))
+    .addOption(new Option('--scale <stage=factor>', 'multiply one assumed stage latency (e.g. be_submit->be_bio_done=1.2), all else drawn the same: a controlled regression (repeatable)').argParser(collectScale))
     .addHelpText(
       'after',
       `
@@ -150,7 +306,7 @@ Then ingest each file with the domain printed, and report:
   xtrace report --db sim.db --profile xen-blkback
 Stage latencies are documented assumptions (src/simulate/assumptions.ts), not measurements.`,
     )
-    .action((o: { backend: Backend; out: string; runs: number; requests: number; depth: number; seed: number; noise: boolean; lostEvents?: boolean; wrap?: boolean; guestBlock: boolean; xtbufForm: 'binary' | 'text' }) => {
+    .action((o: { backend: Backend; out: string; runs: number; requests: number; depth: number; seed: number; noise: boolean; lostEvents?: boolean; wrap?: boolean; guestBlock: boolean; xtbufForm: 'binary' | 'text'; scale?: Record<string, number> }) => {
       let r: ReturnType<typeof simulate>;
       try {
         r = simulate({
@@ -165,6 +321,7 @@ Stage latencies are documented assumptions (src/simulate/assumptions.ts), not me
           wrap: !!o.wrap,
           guestBlock: o.guestBlock,
           xtbufForm: o.xtbufForm,
+          ...(o.scale ? { scale: o.scale } : {}),
         });
       } catch (e) {
         if (e instanceof XtraceError) throw e;
@@ -196,6 +353,51 @@ function parseCount(v: string): number {
   const n = Number(v);
   if (!/^\d+$/.test(v) || !Number.isSafeInteger(n)) throw new InvalidArgumentError('expected a whole number ≥ 0');
   return n;
+}
+
+function collectScale(v: string, prev: Record<string, number> | undefined): Record<string, number> {
+  const m = /^([A-Za-z0-9_]+->[A-Za-z0-9_]+)=(\d*\.?\d+)$/.exec(v);
+  if (!m) throw new InvalidArgumentError('expected STAGE=FACTOR, e.g. be_submit->be_bio_done=1.2');
+  return { ...(prev ?? {}), [m[1]!]: Number(m[2]) };
+}
+
+function collectParam(v: string, prev: Record<string, string> | undefined): Record<string, string> {
+  const i = v.indexOf('=');
+  if (i <= 0 || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(v.slice(0, i))) throw new InvalidArgumentError('expected KEY=VALUE, e.g. run=3');
+  return { ...(prev ?? {}), [v.slice(0, i)]: v.slice(i + 1) };
+}
+
+function isJsonFile(path: string): boolean {
+  try {
+    const fd = openSync(path, 'r');
+    const buf = Buffer.alloc(64);
+    const n = readSync(fd, buf, 0, 64, 0);
+    closeSync(fd);
+    return buf.subarray(0, n).toString('latin1').trimStart().startsWith('{');
+  } catch {
+    return false;
+  }
+}
+
+function parsePercent(v: string): number {
+  const m = /^(\d*\.?\d+)(%?)$/.exec(v);
+  if (!m) throw new InvalidArgumentError('expected a percentage such as 5% (or a fraction such as 0.05)');
+  const x = Number(m[1]) / (m[2] ? 100 : 1);
+  if (!(x >= 0) || (!m[2] && x > 1)) throw new InvalidArgumentError('expected a percentage such as 5% (or a fraction such as 0.05)');
+  return x;
+}
+
+function parseDuration(v: string): number {
+  const m = /^(\d*\.?\d+)\s*(ns|us|µs|ms|s)?$/.exec(v);
+  if (!m) throw new InvalidArgumentError('expected a duration such as 500ns, 2us, 1.5ms');
+  const unit = { ns: 1, us: 1e3, µs: 1e3, ms: 1e6, s: 1e9 }[(m[2] ?? 'ns') as 'ns'];
+  return Number(m[1]) * unit;
+}
+
+function parseAlpha(v: string): number {
+  const x = Number(v);
+  if (!(x > 0 && x < 1)) throw new InvalidArgumentError('expected a probability between 0 and 1, e.g. 0.05');
+  return x;
 }
 
 function parsePositive(v: string): number {

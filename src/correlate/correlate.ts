@@ -117,6 +117,8 @@ export function loadDomains(db: Db): DomainInfo[] {
  */
 function loadGaps(db: Db, domains: DomainInfo[]): [number, number][][] {
   const out = domains.map(() => [] as [number, number][]);
+  // A version-1 database opened read-only has no lost_gaps table (re-ingest to get the positions).
+  if (!db.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'lost_gaps'").get()) return out;
   const rows = db.prepare<{ source_id: number; line: number; cpu: number | null }>('SELECT source_id, line, cpu FROM lost_gaps').all();
   if (!rows.length) return out;
   const lineAt = db.prepare<{ line: number }>('SELECT line FROM event_data WHERE id = ?');

@@ -9,18 +9,30 @@ import { dirname, join } from 'node:path';
 import { InputError } from '../core/errors.js';
 import { DIAGNOSTICS } from '../core/diagnostics.js';
 
-export const SCHEMA_VERSION = 2;
-/** queries/ files that bring a database from version i to i + 1. */
-const MIGRATIONS = ['001_schema.sql', '002_correlation.sql'];
+export const SCHEMA_VERSION = 3;
+/**
+ * queries/ files that bring a database from version i to i + 1. A line `.read FILE` in them is
+ * replaced by FILE (relative to queries/), as the sqlite3 shell does when run from queries/:
+ * 003_views.sql is the ordered list of the files of queries/views/.
+ */
+const MIGRATIONS = ['001_schema.sql', '002_correlation.sql', '003_views.sql'];
 
 export type SqlValue = number | bigint | string | null | Buffer;
+/** A positional value, or an object of named parameters (`:name` in the SQL, key `name`). */
+export type BindValue = SqlValue | Readonly<Record<string, SqlValue>>;
 
 export interface Statement<Row = unknown> {
-  run(...params: SqlValue[]): { changes: number; lastInsertRowid: number | bigint };
-  get(...params: SqlValue[]): Row | undefined;
-  all(...params: SqlValue[]): Row[];
+  run(...params: BindValue[]): { changes: number; lastInsertRowid: number | bigint };
+  get(...params: BindValue[]): Row | undefined;
+  all(...params: BindValue[]): Row[];
   /** Rows one at a time (no other statement may write while it runs). */
-  iterate(...params: SqlValue[]): IterableIterator<Row>;
+  iterate(...params: BindValue[]): IterableIterator<Row>;
+  /** True when the statement returns rows (a SELECT, a PRAGMA that answers, … RETURNING). */
+  readonly reader: boolean;
+  /** True when the statement does not write to the database. */
+  readonly readonly: boolean;
+  /** Column names of the rows (a reader statement only; throws otherwise). */
+  columns(): string[];
 }
 
 export interface Db {
@@ -62,10 +74,13 @@ class SqliteDb implements Db {
     if (opts?.bigints) s.safeIntegers(true);
     if (opts?.raw) s.raw(true);
     return {
-      run: (...p: SqlValue[]) => s.run(...p),
-      get: (...p: SqlValue[]) => s.get(...p) as Row | undefined,
-      all: (...p: SqlValue[]) => s.all(...p) as Row[],
-      iterate: (...p: SqlValue[]) => s.iterate(...p) as IterableIterator<Row>,
+      run: (...p: BindValue[]) => s.run(...p),
+      get: (...p: BindValue[]) => s.get(...p) as Row | undefined,
+      all: (...p: BindValue[]) => s.all(...p) as Row[],
+      iterate: (...p: BindValue[]) => s.iterate(...p) as IterableIterator<Row>,
+      reader: s.reader,
+      readonly: s.readonly,
+      columns: () => s.columns().map((c) => c.name),
     };
   }
   transaction<T>(fn: () => T): T {
@@ -142,7 +157,7 @@ function migrate(db: SqliteDb, writable: boolean, mayCreate: boolean): void {
   if (!writable) return;
   db.transaction(() => {
     for (let i = v; i < SCHEMA_VERSION; i++) {
-      db.exec(readFileSync(join(queriesDir(), MIGRATIONS[i]!), 'utf8'));
+      db.exec(migrationSql(MIGRATIONS[i]!));
       if (i === 0) {
         const ins = db.prepare('INSERT INTO diagnostic_codes(code, severity, counts_lines, description) VALUES (?, ?, ?, ?)');
         for (const [code, d] of Object.entries(DIAGNOSTICS)) ins.run(code, d.severity, d.line ? 1 : 0, d.description);
@@ -152,6 +167,27 @@ function migrate(db: SqliteDb, writable: boolean, mayCreate: boolean): void {
     db.prepare('INSERT OR REPLACE INTO xt_meta(key, value) VALUES (?, ?)').run('schema_version', String(SCHEMA_VERSION));
     db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
   });
+}
+
+/**
+ * The SQL of a migration file with its `.read FILE` lines replaced by the files (relative to
+ * queries/, one level: a read file may not read further).
+ */
+export function migrationSql(file: string): string {
+  const dir = queriesDir();
+  return readFileSync(join(dir, file), 'utf8')
+    .split('\n')
+    .map((line, i) => {
+      const m = /^\.read\s+(\S+)\s*$/.exec(line);
+      if (!m) {
+        if (line.startsWith('.')) throw new Error(`${file}:${i + 1}: only \`.read FILE\` is understood among the sqlite3 shell's dot-commands`);
+        return line;
+      }
+      const sql = readFileSync(join(dir, m[1]!), 'utf8');
+      if (/^\./m.test(sql)) throw new Error(`${m[1]}: a file read by ${file} may not contain dot-commands`);
+      return sql;
+    })
+    .join('\n');
 }
 
 /** The better-sqlite3 handle behind a Db, for the bulk writer only. */

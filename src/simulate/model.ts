@@ -88,6 +88,8 @@ export interface ModelConfig {
   depth: number;
   seed: number;
   noise: boolean;
+  /** Latency factor per assumption stage (our requests only). */
+  scale?: Record<string, number>;
 }
 
 export interface ModelOutput {
@@ -260,7 +262,9 @@ class World {
   }
 
   private lat(stage: StageName, warm = false): number {
-    return drawLatency(this.rng, ASSUMPTIONS[stage], warm);
+    const ns = drawLatency(this.rng, ASSUMPTIONS[stage], warm);
+    const f = this.cfg.scale?.[stage];
+    return f === undefined ? ns : Math.max(1000, Math.round(ns * f));
   }
 
   /** Start delay of a job that waited for its worker (ns). */

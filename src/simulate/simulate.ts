@@ -50,7 +50,7 @@
 import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeXtbuf, formatXtbufText, type XtbufDump, type XtbufRecord } from '../../parsers/xtbuf/write.js';
-import { BACKENDS, IDLESS_POINTS, LATENCY_MODEL, assumptionsFor, pathFor, type Backend, type Domain } from './assumptions.js';
+import { ASSUMPTIONS, BACKENDS, IDLESS_POINTS, LATENCY_MODEL, assumptionsFor, pathFor, type Backend, type Domain } from './assumptions.js';
 import { ftraceHeader, ftraceLine } from './ftrace.js';
 import { GUEST_DOMID, RING, VDEV, idlessKey, runModel, type Line, type ModelOutput, type SimRequest } from './model.js';
 
@@ -78,6 +78,12 @@ export interface SimulateOptions {
   guestBlock?: boolean;
   /** Form of the xtbuf dump (default binary). */
   xtbufForm?: 'binary' | 'text';
+  /**
+   * Multiply the drawn latencies of some assumption stages (keys of ASSUMPTIONS, e.g.
+   * `{"be_submit->be_bio_done": 1.2}`), everything else drawn identically (same seed): a
+   * controlled regression for testing `xtrace compare`. Default: none.
+   */
+  scale?: Record<string, number>;
 }
 
 export interface SimulateResult {
@@ -127,6 +133,11 @@ function resolveOptions(o: SimulateOptions): ResolvedOptions & { out: string } {
     if (typeof v !== 'boolean') throw new Error(`simulate: option "${name}" must be true or false (got ${JSON.stringify(v)})`);
     return v;
   };
+  const scale = o.scale ?? {};
+  for (const [k, v] of Object.entries(scale)) {
+    if (!(k in ASSUMPTIONS)) throw new Error(`simulate: option "scale": no stage "${k}" (stages: ${Object.keys(ASSUMPTIONS).join(', ')})`);
+    if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v)) throw new Error(`simulate: option "scale": factor of "${k}" must be a positive number (got ${JSON.stringify(v)})`);
+  }
   if (o.xtbufForm !== undefined && o.xtbufForm !== 'binary' && o.xtbufForm !== 'text') throw new Error(`simulate: option "xtbufForm" must be "binary" or "text" (got ${JSON.stringify(o.xtbufForm)})`);
   return {
     backend: o.backend,
@@ -140,6 +151,7 @@ function resolveOptions(o: SimulateOptions): ResolvedOptions & { out: string } {
     wrap: bool('wrap', o.wrap, false),
     guestBlock: bool('guestBlock', o.guestBlock, true),
     xtbufForm: o.xtbufForm ?? 'binary',
+    scale,
   };
 }
 
@@ -154,7 +166,7 @@ function checkOut(out: string): void {
 export function simulate(opts: SimulateOptions): SimulateResult {
   const o = resolveOptions(opts);
   checkOut(o.out);
-  const m = runModel({ backend: o.backend, runs: o.runs, requests: o.requests, depth: o.depth, seed: o.seed, noise: o.noise });
+  const m = runModel({ backend: o.backend, runs: o.runs, requests: o.requests, depth: o.depth, seed: o.seed, noise: o.noise, scale: o.scale });
   const path = pathFor(o.backend, o.guestBlock);
 
   // Which lines are written at all.

@@ -1,0 +1,28 @@
+-- xt_slowest_requests: the complete requests ranked by total latency within their run, with their timeline.
+DROP VIEW IF EXISTS xt_slowest_requests;
+CREATE VIEW xt_slowest_requests AS -- one row per complete request: its rank by total latency within its run (1 = slowest) and its timeline
+SELECT
+  c.profile,                      -- profile name (correlations.profile)
+  x.correlation_id,               -- correlations.id
+  x.run,                          -- run label, NULL when the request started outside every run (ranked among those)
+  x.rank,                         -- 1 = the slowest complete request of its run; ties by total_ns are ranked in start order
+  x.request_id,                   -- requests.id
+  x.seq,                          -- start order of the request within the database (all runs)
+  x.kept,                         -- 1 in the report's averages, 2 dropped as warm-up, 0 trimmed or outside runs
+  x.total_ns,                     -- first point to last point (ns)
+  x.start_ts_ns,                  -- time of the first point (reference clock, ns)
+  (SELECT json_group_object(json_extract(c.path, '$[' || p.key || ']'), p.value)
+     FROM json_each(x.points) p) AS timeline, -- JSON object {"point": ns since the first point, ...} in path order
+  (SELECT group_concat(json_extract(c.path, '$[' || p.key || ']') || ' +' || p.value, ' → ')
+     FROM json_each(x.points) p) AS timeline_text, -- the timeline as text: 'fe_queue +0 → fe_notify +1200 → …' (ns since the first point)
+  (SELECT json_group_object(json_extract(c.path, '$[' || (p.key - 1) || ']') || '->' || json_extract(c.path, '$[' || p.key || ']'),
+                            p.value - json_extract(x.points, '$[' || (p.key - 1) || ']'))
+     FROM json_each(x.points) p WHERE p.key > 0) AS stages, -- JSON object {"from->to": duration ns, ...} in path order
+  x.events                        -- JSON array of the events.id of each point, in path order
+FROM (
+  SELECT r.id AS request_id, r.correlation_id, r.run, r.seq, r.kept, r.total_ns, r.start_ts_ns, r.points, r.events,
+         row_number() OVER (PARTITION BY r.correlation_id, r.run ORDER BY r.total_ns DESC, r.seq) AS rank
+  FROM requests r
+  WHERE r.status = 'complete'
+) x
+JOIN correlations c ON c.id = x.correlation_id;

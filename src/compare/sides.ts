@@ -1,0 +1,128 @@
+/**
+ * The two sides of a comparison: a database (reported here with the given method, nothing
+ * stored) or a saved `report --format json`. Either way: per stage (and the total), the per-run
+ * means, and for a database also the kept per-request latencies.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { openDb } from '../db/db.js';
+import { InputError } from '../core/errors.js';
+import { breakdown, type BreakdownOptions } from '../analysis/breakdown.js';
+import { correlate } from '../correlate/correlate.js';
+import type { Profile } from '../correlate/profile.js';
+import { loadProfile } from '../correlate/profile.js';
+import { groupRuns } from '../correlate/runs.js';
+import { buildReport, type ReportModel } from '../report/model.js';
+
+export interface Side {
+  source: string;
+  kind: 'db' | 'json';
+  profile: string;
+  points: string[];
+  method: { warmup: number; trim: number; trim_by: 'total' | 'stage' };
+  /** Stage names, then 'total'. */
+  names: string[];
+  /** [name][run]: the run means. */
+  runMeans: number[][];
+  /** [name]: the kept per-request latencies (database sides only). */
+  requests: Float64Array[] | null;
+  runs: number;
+}
+
+export interface SideOptions extends BreakdownOptions {
+  /** Profile for database sides (a JSON side names its own). */
+  profile?: string;
+  offsets?: Map<string, bigint>;
+}
+
+/** A file that starts with `{` is a saved JSON report; anything else is a database. */
+export function loadSide(path: string, o: SideOptions): Side {
+  let head = '';
+  try {
+    if (statSync(path).isDirectory()) throw new InputError(`${path}: is a directory; give a database or a report --format json file`, path);
+    head = readFileSync(path, { encoding: 'latin1', flag: 'r' }).slice(0, 64).trimStart();
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+    throw new InputError(`${path}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, path);
+  }
+  return head.startsWith('{') ? fromJson(path) : fromDb(path, o);
+}
+
+function fromJson(path: string): Side {
+  let m: ReportModel;
+  try {
+    m = JSON.parse(readFileSync(path, 'utf8')) as ReportModel;
+  } catch (e) {
+    throw new InputError(`${path}: not valid JSON (${(e as Error).message})`, path);
+  }
+  if (m.version !== 1 || !Array.isArray(m.stages) || !Array.isArray(m.runs) || typeof m.profile !== 'string') {
+    throw new InputError(`${path}: not an xtrace report (expected the output of \`xtrace report --format json\`, version 1)`, path);
+  }
+  const names = [...m.stages.map((s) => s.name), 'total'];
+  return {
+    source: path,
+    kind: 'json',
+    profile: m.profile,
+    points: m.points,
+    method: { warmup: m.method.warmup, trim: m.method.trim, trim_by: m.method.trim_by },
+    names,
+    runMeans: names.map((n) => m.runs.map((r) => (n === 'total' ? r.total_ns : r.stages_ns[n]!))),
+    requests: null,
+    runs: m.runs.length,
+  };
+}
+
+function fromDb(path: string, o: SideOptions): Side {
+  if (!o.profile) throw new InputError(`${path}: a database side needs --profile (which request path to report)`, path);
+  const profile: Profile = loadProfile(o.profile);
+  const db = openDb(path, { readonly: true });
+  try {
+    const c = correlate(db, profile, o.offsets ? { offsets: o.offsets } : {});
+    const g = groupRuns(c.requests, c.markers);
+    const points = c.path.map((p) => p.name);
+    const b = breakdown(points, g.runs, { warmup: o.warmup, trim: o.trim, trimBy: o.trimBy });
+    const m = buildReport(c, g, b, null);
+    const names = [...m.stages.map((s) => s.name), 'total'];
+    return {
+      source: path,
+      kind: 'db',
+      profile: profile.name,
+      points,
+      method: { warmup: o.warmup, trim: o.trim, trim_by: o.trimBy },
+      names,
+      runMeans: names.map((n) => m.runs.map((r) => (n === 'total' ? r.total_ns : r.stages_ns[n]!))),
+      requests: keptLatencies(points.length, g.runs, b.runs, o),
+      runs: m.runs.length,
+    };
+  } finally {
+    db.close();
+  }
+}
+
+/** Per stage (then the total), the latencies the means were taken over, all runs together. */
+function keptLatencies(P: number, runs: { times: Float64Array }[], results: { keptFlags: Uint8Array }[], o: BreakdownOptions): Float64Array[] {
+  const S = P - 1;
+  const out: number[][] = Array.from({ length: S + 1 }, () => []);
+  runs.forEach((run, r) => {
+    const flags = results[r]!.keptFlags;
+    const n = flags.length;
+    if (o.trimBy === 'total') {
+      for (let j = 0; j < n; j++) {
+        if (flags[j] !== 1) continue;
+        for (let s = 0; s < S; s++) out[s]!.push(run.times[j * P + s + 1]! - run.times[j * P + s]!);
+        out[S]!.push(run.times[j * P + S]! - run.times[j * P]!);
+      }
+      return;
+    }
+    // By stage: each stage's own middle values, as the breakdown took them.
+    const first = flags.findIndex((f) => f !== 2);
+    const m = first < 0 ? 0 : n - first;
+    const k = Math.floor(o.trim * m);
+    for (let s = 0; s <= S; s++) {
+      const v: number[] = [];
+      for (let j = first; j < n; j++) v.push(s < S ? run.times[j * P + s + 1]! - run.times[j * P + s]! : run.times[j * P + S]! - run.times[j * P]!);
+      v.sort((a, b) => a - b);
+      out[s]!.push(...v.slice(k, m - k));
+    }
+  });
+  return out.map((v) => Float64Array.from(v));
+}

@@ -3,7 +3,7 @@
  * stored) or a saved `report --format json`. Either way: per stage (and the total), the per-run
  * means, and for a database also the kept per-request latencies.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { openDb } from '../db/db.js';
 import { InputError } from '../core/errors.js';
 import { breakdown, type BreakdownOptions } from '../analysis/breakdown.js';
@@ -39,7 +39,14 @@ export function loadSide(path: string, o: SideOptions): Side {
   let head = '';
   try {
     if (statSync(path).isDirectory()) throw new InputError(`${path}: is a directory; give a database or a report --format json file`, path);
-    head = readFileSync(path, { encoding: 'latin1', flag: 'r' }).slice(0, 64).trimStart();
+    // Only the first bytes: a database side may be gigabytes.
+    const fd = openSync(path, 'r');
+    try {
+      const buf = Buffer.alloc(64);
+      head = buf.subarray(0, readSync(fd, buf, 0, 64, 0)).toString('latin1').trimStart();
+    } finally {
+      closeSync(fd);
+    }
   } catch (e) {
     if (e instanceof InputError) throw e;
     throw new InputError(`${path}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, path);

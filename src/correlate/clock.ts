@@ -26,11 +26,21 @@ export class BoundsCollector {
   private readonly pairs = new Map<string, PairBounds>();
   /** Every bound, when kept for a robust (trimmed) estimate: pair key → [lows, highs]. */
   private readonly all = new Map<string, [number[], number[]]>();
-  constructor(private readonly keepAll = false) {}
+  /**
+   * `resolution[d]`: how coarse domain d's printed timestamps are (ns; 1000 for µs ftrace text).
+   * A printed time may be up to that much before the true instant, so each bound from a later event
+   * of d is loosened by it.
+   */
+  constructor(
+    private readonly keepAll = false,
+    private readonly resolution: readonly number[] = [],
+  ) {}
 
   /** A happened (rel time ta in domain da) before B (rel time tb in domain db). */
-  link(da: number, ta: number, db: number, tb: number, witness: () => string): void {
+  link(da: number, ta: number, db: number, tbPrinted: number, witness: () => string): void {
     if (da === db) return;
+    // The true instant of B is in [tb, tb + resolution): B after A bounds with its latest possible time.
+    const tb = tbPrinted + (this.resolution[db] ?? 0);
     const x = Math.min(da, db);
     const y = Math.max(da, db);
     const k = `${x},${y}`;

@@ -407,8 +407,8 @@ function coarseSolve(n: number, reference: number, bounds: BoundsCollector): num
  * every pair of consecutive points of complete requests, id-less ones included (tighter, but
  * the id-less choices were made with the previous offsets).
  */
-function linkBounds(store: RequestStore, path: ProfilePoint[], shifts: number[], trusted: boolean, keepAll = false): BoundsCollector {
-  const b = new BoundsCollector(keepAll);
+function linkBounds(store: RequestStore, path: ProfilePoint[], shifts: number[], trusted: boolean, resolution: number[], keepAll = false): BoundsCollector {
+  const b = new BoundsCollector(keepAll, resolution);
   const P = path.length;
   const usable = path.map((p) => !trusted || (p.join?.mode ?? 'nearest') === 'nearest');
   for (let i = 0; i < store.length; i++) {
@@ -473,7 +473,9 @@ export function correlate(db: Db, profile: Profile, opts: CorrelateOptions = {})
   let slack = 0;
   let reference = 0;
   let givenShifts = new Map<number, number>();
+  let resolution: number[] = domains.map(() => 0);
   if (roles.size > 1) {
+    resolution = timestampResolution(db, domains);
     const coarse = coarseShifts(db, profile, path, domains, strings, mode);
     reference = coarse.reference;
     if (givenOffsets.has(reference)) throw new InputError(`--offset ${domains[reference]!.name}=…: ${domains[reference]!.name} is the reference domain (where requests start; its offset is 0); give the other domains' offsets relative to it`);
@@ -514,11 +516,11 @@ export function correlate(db: Db, profile: Profile, opts: CorrelateOptions = {})
         needed,
         domains.map((d) => d.base),
       );
-    const solve = (trusted: boolean): DomainShift[] => solveWith(linkBounds(result.store, path, shifts, trusted).list());
+    const solve = (trusted: boolean): DomainShift[] => solveWith(linkBounds(result.store, path, shifts, trusted, resolution).list());
     if (pass === 1) {
       // The first pass matched with a loose tolerance: a few links may pair neighbours. Its
       // (trimmed) interval only sets the next pass's offsets and tolerance.
-      solved = solveWith(linkBounds(result.store, path, shifts, true, true).robust(0.01));
+      solved = solveWith(linkBounds(result.store, path, shifts, true, resolution, true).robust(0.01));
     } else {
       // Links between id-carrying points never depend on the offsets: a contradiction there is real.
       solved = solve(true);
@@ -597,6 +599,15 @@ export function correlate(db: Db, profile: Profile, opts: CorrelateOptions = {})
     ],
     passes: pass,
   };
+}
+
+/**
+ * Per domain, how coarse its timestamps are: 1000 ns when every timestamp of a source is a whole
+ * µs (ftrace text without ns, latency-format), else 1 ns.
+ */
+function timestampResolution(db: Db, domains: DomainInfo[]): number[] {
+  const fine = db.prepare('SELECT 1 FROM event_data WHERE source_id = ? AND ts_ns % 1000 != 0 LIMIT 1');
+  return domains.map((d) => Math.max(0, ...d.sources.map((s) => (fine.get(s.id) === undefined ? 1000 : 1))));
 }
 
 /** Which optional event columns some point uses ($tgid, $comm). */

@@ -81,7 +81,7 @@ const COARSE_WINDOW_NS = 1_000_000;
 /** Coarse alignment ignores keys with more events than this (weak keys, e.g. an id without a sector). */
 const COARSE_MAX_CANDIDATES = 64;
 
-export function loadDomains(db: Db): DomainInfo[] {
+function loadDomains(db: Db): DomainInfo[] {
   const rows = db
     .prepare<{ id: number; path: string; domain: string; has_time_base: bigint; first_ts_ns: bigint | null; first_event_id: bigint | null; last_event_id: bigint | null; lost_events: bigint; unparsed_lines: bigint }>(
       'SELECT id, path, domain, has_time_base, first_ts_ns, first_event_id, last_event_id, lost_events, unparsed_lines FROM sources ORDER BY id',

@@ -287,12 +287,6 @@ export class Matcher {
     this.required = req ? new Set(req) : null;
   }
 
-  /** Event names the matcher looks at, or null when some point or the markers take any event. */
-  eventNames(): Set<string> | null {
-    if (this.wildcard.length || !this.markerNames) return null;
-    return new Set([...this.byName.keys(), ...this.markerNames]);
-  }
-
   private count(code: EngineCounterCode, point: number | null, eventId: number, n = 1): void {
     const key = code + SEP + (point ?? '');
     const c = this.counters.get(key);

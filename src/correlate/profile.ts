@@ -82,7 +82,6 @@ export const ProfileSchema = z.strictObject({
 export type ProfileInput = z.input<typeof ProfileSchema>;
 export type Profile = z.output<typeof ProfileSchema>;
 export type ProfilePoint = z.output<typeof PointSchema>;
-export type JoinMode = z.output<typeof JoinSchema>['mode'];
 
 /** Join fields as pairs [event field, request field]. */
 export function joinPairs(p: ProfilePoint): [string, string][] {

@@ -11,6 +11,7 @@ import { ingestAll, SAMPLES, tempDir, xtrace } from './helpers.js';
 import { expectedLinuxBlock, SYNTHETIC } from './linux-block-expected.js';
 import { loadProfile } from '../src/correlate/profile.js';
 import { runReport, type ReportOptions } from '../src/report/run.js';
+import { correlate } from '../src/correlate/correlate.js';
 import type { ReportModel } from '../src/report/model.js';
 import type { Db } from '../src/db/db.js';
 
@@ -186,3 +187,40 @@ describe('linux-block rules on a hand-made trace', () => {
     assert.throws(() => report(db, { trim: 0, warmup: 1 }), /run b: --warmup 1 drops all its 1 complete requests; use a smaller --warmup/);
   });
 });
+
+describe('a request that can never be matched again is ended (one clock)', () => {
+  it('a merged bio waiting for its own rq_insert is superseded by the next request of that sector, not kept to the end', async () => {
+    const t = tempDir();
+    const f = join(t.dir, 'merged.txt');
+    const l = (us: number, cpu: string, task: string, what: string) => `${task.padStart(22)} [${cpu}] ..... ${(100 + us / 1e6).toFixed(6).padStart(12)}: ${what}`;
+    writeFileSync(
+      f,
+      [
+        '# tracer: nop',
+        l(10, '000', 'fio-200', 'block_bio_queue: 8,0 RA 100 + 8 [fio]'), // merged into another request: no rq_insert of its own
+        l(50, '000', 'fio-200', 'block_bio_queue: 8,0 RA 100 + 8 [fio]'),
+        l(51, '000', 'fio-200', 'block_rq_insert: 8,0 RA 4096 () 100 + 8 be,0,4 [fio]'),
+        l(52, '000', 'fio-200', 'block_rq_issue: 8,0 RA 4096 () 100 + 8 be,0,4 [fio]'),
+        l(60, '000', '<idle>-0', 'irq_handler_entry: irq=36 name=virtio1-req.0'),
+        l(61, '000', '<idle>-0', 'block_rq_complete: 8,0 RA () 100 + 8 be,0,4 [0]'),
+        '',
+      ].join('\n'),
+    );
+    const h = await ingestAll([f]);
+    try {
+      const c = correlate(h.db, loadProfile('linux-block'));
+      assert.deepEqual(
+        c.counters.map((x) => [x.code, x.point, x.count]),
+        [['superseded', 'rq_insert', 1]],
+      );
+      assert.equal(c.requests.length, 2);
+      assert.deepEqual([c.requests.status(0), c.requests.status(1)], ['orphan', 'orphan']);
+      assert.ok(Number.isNaN(c.requests.t(0, 2)), 'the merged bio has no rq_insert');
+      assert.equal(c.requests.t(1, 5) - c.requests.t(1, 1), 11000);
+    } finally {
+      h.cleanup();
+      t.cleanup();
+    }
+  });
+});
+

@@ -66,6 +66,7 @@ export const ENGINE_COUNTERS = {
   point_lost_or_absent: { severity: 'data_loss', description: 'No event for this passed-over (id-less or last-before-next) point between its neighbours, or only one found after a place where events were lost: the point is missing, not guessed.' },
   idless_ambiguous: { severity: 'info', description: 'An id-less point had more than one candidate within the clock-offset uncertainty; the one first after the previous point with the estimated offset was chosen, and its link does not narrow the offset.' },
   idless_links_inconsistent: { severity: 'info', description: 'Clock offsets: the links through id-less points contradicted each other (an id-less event chosen with too rough an offset); the offsets come from the links between id-carrying points only (a wider interval).' },
+  superseded: { severity: 'data_loss', description: 'A request still waiting for this point when a newer one with the same keys began to wait for it (one clock): it can never be matched and is ended incomplete (a bio merged into another request, lost events).' },
   open_at_end: { severity: 'data_loss', description: 'A request still open when the trace ended (cut off by the end of the capture).' },
 } as const;
 export type EngineCounterCode = keyof typeof ENGINE_COUNTERS;
@@ -600,7 +601,13 @@ export class Matcher {
       r.deferred.length = 0;
       c = r.cursor = c + 1;
     }
-    push(this.wait[c]!, key, r);
+    const waiting = this.wait[c]!;
+    const slot = waiting.get(key);
+    if (slot === undefined) waiting.set(key, r);
+    else {
+      if (this.opts.slack <= 0) this.supersede(c, slot, r);
+      push(waiting, key, r);
+    }
     r.waitKey = key;
     // Later `ends` points: register once their keys are known.
     for (let j = c + 1; j < this.points.length; j++) {
@@ -615,6 +622,22 @@ export class Matcher {
       }
     }
     if (this.opts.slack > 0 && this.recent[c]!.length) this.fromRecent(r, c, key);
+  }
+
+  /**
+   * With one clock (events strictly in time order), an older request waiting at point c with the
+   * same keys and clock as r can never be chosen again: `nearest` always prefers r. It is finished
+   * now (its missing points stay missing) instead of holding memory until the end of the trace:
+   * a bio merged into another request waits for an rq_insert of its own sector that never comes.
+   */
+  private supersede(c: number, slot: Slot, r: Req): void {
+    const p = this.points[c]!;
+    if (p.within !== Infinity) return;
+    for (const old of Array.isArray(slot) ? [...slot] : [slot]) {
+      if (old === r || old.lastT > r.lastT || old.roleDom[p.role] !== r.roleDom[p.role]) continue;
+      this.count('superseded', c, old.ev[old.opener]!);
+      this.finish(old, false);
+    }
   }
 
   /** Did the domain lose events between adjusted times a and b? */

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { ingestAll, SAMPLES, tempDir } from './helpers.js';
+import { SAMPLES, tempDir } from './helpers.js';
 import { openDb, queriesDir, SCHEMA_VERSION, type Db } from '../src/db/db.js';
 import { bindParams, listNamedQueries, loadNamedQuery, parseNamedQuery, sqlValueOf, tokenizeSql, type NamedQuery, type SqlToken } from '../src/db/named.js';
 import { InputError, UsageError } from '../src/core/errors.js';

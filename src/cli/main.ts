@@ -6,7 +6,6 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { Chalk, type ChalkInstance } from 'chalk';
-import { closeSync, openSync, readSync } from 'node:fs';
 import { InputError, InterruptedError, UsageError, XtraceError } from '../core/errors.js';
 import { openDb, type Db } from '../db/db.js';
 import { ingestFile, XTRACE_VERSION, type IngestResult } from '../ingest/ingest.js';
@@ -18,7 +17,7 @@ import { runReport } from '../report/run.js';
 import { REPORTERS, type ReporterName } from '../report/reporters.js';
 import { writeOutput } from './output.js';
 import { BACKENDS, simulate, type Backend } from '../simulate/simulate.js';
-import { loadSide, type Side } from '../compare/sides.js';
+import { loadSides } from '../compare/sides.js';
 import { compare } from '../compare/compare.js';
 import { COMPARE_REPORTERS, type CompareFormat } from '../compare/reporters.js';
 import { bindParams, listNamedQueries, loadNamedQuery, sqlValueOf } from '../db/named.js';
@@ -265,15 +264,7 @@ side), same. Exit 0: nothing regressed; 1: something regressed; 2: error.`,
         },
       ) => {
         const sideOpts = { warmup: o.warmup, trim: o.trim, trimBy: o.trimBy, ...(o.offset ? { offsets: o.offset } : {}) };
-        // A JSON side names its profile: database sides default to it.
-        const sides: Side[] = [];
-        let profile = o.profile;
-        for (const path of [baseline, candidate].sort((x, y) => Number(!isJsonFile(x)) - Number(!isJsonFile(y)))) {
-          const side = loadSide(path, { ...sideOpts, ...(profile ? { profile } : {}) });
-          profile ??= side.profile;
-          sides.push(side);
-        }
-        const [a, b] = sides[0]!.source === baseline ? [sides[0]!, sides[1]!] : [sides[1]!, sides[0]!];
+        const [a, b] = loadSides(baseline, candidate, { ...sideOpts, ...(o.profile ? { profile: o.profile } : {}) });
         const c = compare(a, b, { threshold: o.threshold, floorNs: o.floor, alpha: o.alpha, allowPerRequest: !!o.allowPerRequest, seed: o.seed, resamples: 2000 });
         writeOutput(COMPARE_REPORTERS[o.format].render(c, o.out ? new Chalk({ level: 0 }) : outColor), o.out);
         process.exitCode = c.counts.regressed > 0 || (o.failOnInconclusive && c.counts.inconclusive > 0) ? 1 : 0;
@@ -365,18 +356,6 @@ function collectParam(v: string, prev: Record<string, string> | undefined): Reco
   const i = v.indexOf('=');
   if (i <= 0 || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(v.slice(0, i))) throw new InvalidArgumentError('expected KEY=VALUE, e.g. run=3');
   return { ...(prev ?? {}), [v.slice(0, i)]: v.slice(i + 1) };
-}
-
-function isJsonFile(path: string): boolean {
-  try {
-    const fd = openSync(path, 'r');
-    const buf = Buffer.alloc(64);
-    const n = readSync(fd, buf, 0, 64, 0);
-    closeSync(fd);
-    return buf.subarray(0, n).toString('latin1').trimStart().startsWith('{');
-  } catch {
-    return false;
-  }
 }
 
 function parsePercent(v: string): number {

@@ -34,16 +34,14 @@ export interface SideOptions extends BreakdownOptions {
   offsets?: Map<string, bigint>;
 }
 
-/** A file that starts with `{` is a saved JSON report; anything else is a database. */
-export function loadSide(path: string, o: SideOptions): Side {
-  let head = '';
+/** A file that starts with `{` is a saved JSON report; anything else is a database. Reads 64 bytes only: a database may be gigabytes. */
+function isJsonReport(path: string): boolean {
   try {
     if (statSync(path).isDirectory()) throw new InputError(`${path}: is a directory; give a database or a report --format json file`, path);
-    // Only the first bytes: a database side may be gigabytes.
     const fd = openSync(path, 'r');
     try {
       const buf = Buffer.alloc(64);
-      head = buf.subarray(0, readSync(fd, buf, 0, 64, 0)).toString('latin1').trimStart();
+      return buf.subarray(0, readSync(fd, buf, 0, 64, 0)).toString('latin1').trimStart().startsWith('{');
     } finally {
       closeSync(fd);
     }
@@ -51,7 +49,27 @@ export function loadSide(path: string, o: SideOptions): Side {
     if (e instanceof InputError) throw e;
     throw new InputError(`${path}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, path);
   }
-  return head.startsWith('{') ? fromJson(path) : fromDb(path, o);
+}
+
+export function loadSide(path: string, o: SideOptions): Side {
+  return isJsonReport(path) ? fromJson(path) : fromDb(path, o);
+}
+
+/** Both sides; a JSON side is read first so that a database side without --profile takes its profile. */
+export function loadSides(baseline: string, candidate: string, o: SideOptions): [Side, Side] {
+  const json = [baseline, candidate].map(isJsonReport);
+  let profile = o.profile;
+  const load = (path: string): Side => {
+    const side = loadSide(path, { ...o, ...(profile ? { profile } : {}) });
+    profile ??= side.profile;
+    return side;
+  };
+  if (json[1] && !json[0]) {
+    const b = load(candidate);
+    return [load(baseline), b];
+  }
+  const a = load(baseline);
+  return [a, load(candidate)];
 }
 
 function fromJson(path: string): Side {

@@ -326,7 +326,7 @@ function coarseShifts(db: Db, profile: Profile, path: ProfilePoint[], domains: D
       filter,
       cols,
     ),
-    (id, domain, t, cpu, pid, tgid, commId, nameId, args) => {
+    (_id, domain, t, cpu, pid, tgid, commId, nameId, args) => {
       ctx.cpu = cpu;
       ctx.pid = pid;
       ctx.tgid = tgid;

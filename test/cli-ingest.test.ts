@@ -9,7 +9,7 @@ import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { SAMPLES, tempDir, xtrace } from './helpers.js';
-import { openDb } from '../src/db/db.js';
+import { openDb, SCHEMA_VERSION } from '../src/db/db.js';
 
 const REAL = join(SAMPLES, 'linux-block-default', 'trace.txt.gz');
 const SMALL = join(SAMPLES, 'public', 'trappy__tests_trace_no_trailing_line.txt');
@@ -160,7 +160,7 @@ describe('xtrace ingest: re-ingest, stdin, gzip, JSON', () => {
     spawnSync('sqlite3', [other, 'PRAGMA user_version = 99']);
     const r = xtrace(['ingest', '--db', other, REAL]);
     assert.equal(r.status, 2);
-    assert.match(r.stderr, /schema version 99 is newer than this xtrace \(reads up to 3\)/);
+    assert.match(r.stderr, new RegExp(`schema version 99 is newer than this xtrace \\(reads up to ${SCHEMA_VERSION}\\)`));
     const foreign = join(dir, 'foreign.db');
     spawnSync('sqlite3', [foreign, 'CREATE TABLE t(x)']);
     const f = xtrace(['summary', '--db', foreign]);
@@ -176,7 +176,7 @@ describe('xtrace ingest: re-ingest, stdin, gzip, JSON', () => {
     const r = xtrace(['report', '--db', v1, '-p', 'linux-block', '--format', 'json']);
     assert.equal(r.status, 0, r.stderr);
     assert.equal((JSON.parse(r.stdout) as { runs: unknown[] }).runs.length, 10);
-    assert.equal(spawnSync('sqlite3', [v1, 'PRAGMA user_version'], { encoding: 'utf8' }).stdout.trim(), '3');
+    assert.equal(spawnSync('sqlite3', [v1, 'PRAGMA user_version'], { encoding: 'utf8' }).stdout.trim(), String(SCHEMA_VERSION));
   });
 });
 

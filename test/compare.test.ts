@@ -141,4 +141,29 @@ describe('xtrace compare', () => {
     assert.match(xtrace(['compare', db['base']!, db['up20']!]).stderr, /needs --profile/);
     assert.equal(xtrace(['compare', db['base']!, db['up20']!, '-p', 'xen-blkback', '--threshold', 'lots']).status, 2);
   });
+  for (const trimBy of ['total', 'stage'] as const) {
+    it(`a database side is the report pipeline: same run means, stage means and kept counts as report --format json (--trim-by ${trimBy})`, () => {
+      const r = xtrace(['report', '--db', db['default']!, '--profile', 'linux-block', '--trim-by', trimBy, '--warmup', '3', '--format', 'json']);
+      assert.equal(r.status, 0, r.stderr);
+      const m = JSON.parse(r.stdout) as { stages: { name: string; mean_ns: number }[]; total: { mean_ns: number }; runs: { kept: number; stages_ns: Record<string, number>; total_ns: number }[] };
+      const side = loadSide(db['default']!, { warmup: 3, trim: 0.1, trimBy, profile: 'linux-block' });
+      assert.deepEqual(side.names, [...m.stages.map((s) => s.name), 'total']);
+      assert.equal(side.runs, m.runs.length);
+      side.names.forEach((n, i) => {
+        assert.deepEqual(side.runMeans[i], m.runs.map((run) => (n === 'total' ? run.total_ns : run.stages_ns[n]!)), n);
+        const reported = n === 'total' ? m.total.mean_ns : m.stages.find((s) => s.name === n)!.mean_ns;
+        assert.ok(Math.abs(side.runMeans[i]!.reduce((a, b) => a + b, 0) / side.runs - reported) <= 1e-9 * Math.abs(reported), n);
+      });
+      // By total, every stage's values are those of the kept requests; by stage, each has as many (its own middle).
+      const kept = m.runs.reduce((a, run) => a + run.kept, 0);
+      assert.ok(kept > 0);
+      for (const v of side.requests!) assert.equal(v.length, kept);
+    });
+  }
+
+  it('a missing database side says so as every command does (exit 2)', () => {
+    const r = xtrace(['compare', join(dir.dir, 'missing.db'), db['default']!, '--profile', 'linux-block']);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /missing\.db: no such database; run `xtrace ingest/);
+  });
 });

@@ -7,9 +7,8 @@ import assert from 'node:assert/strict';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ingestAll, SAMPLES, tempDir, xtrace } from './helpers.js';
-import { loadProfile, parseProfile } from '../src/correlate/profile.js';
-import { BUILTIN_PROFILES } from '../src/correlate/builtin.js';
-import { runReport } from '../src/report/run.js';
+import { builtinProfileDocument, builtinProfileNames, loadProfile, parseProfile } from '../src/profiles/index.js';
+import { analyse } from '../src/pipeline/analyse.js';
 import type { Db } from '../src/db/db.js';
 
 /** One ftrace line: time in µs after 1000 s. */
@@ -46,7 +45,7 @@ function blkback(t0: number, id: number, sector: number, disk = 5): string[] {
 }
 
 function report(db: Db, profile: string, o: { trim?: number } = {}) {
-  return runReport(db, { profile: loadProfile(profile), warmup: 0, trim: o.trim ?? 0, trimBy: 'total', version: 'test' });
+  return analyse(db, { profile: loadProfile(profile), warmup: 0, trim: o.trim ?? 0, trimBy: 'total', version: 'test' }).model;
 }
 
 function pointsOf(db: Db): { status: string; points: (number | null)[] }[] {
@@ -232,7 +231,7 @@ describe('bad input to xtrace report: one clear message, exit 2, no output file'
 
   it('profile with a typo’d field names the field', () => {
     const f = join(dir.dir, 'typo.json');
-    const p = structuredClone(BUILTIN_PROFILES['linux-block']!) as Record<string, unknown> & { points: Record<string, unknown>[] };
+    const p = structuredClone(builtinProfileDocument('linux-block')!) as Record<string, unknown> & { points: Record<string, unknown>[] };
     p.points[2]!['optionl'] = true;
     writeFileSync(f, JSON.stringify(p));
     fails(['--db', good, '-p', f], /typo\.json: profile field points\[2\]\(rq_insert\): unknown field "optionl"/);
@@ -242,7 +241,7 @@ describe('bad input to xtrace report: one clear message, exit 2, no output file'
     const f = join(dir.dir, 'bad.json');
     writeFileSync(f, '{ "xtrace_profile": 1, ');
     fails(['--db', good, '-p', f], /bad\.json: the profile is not valid JSON/);
-    const p = structuredClone(BUILTIN_PROFILES['linux-block']!) as { points: { join?: { on: string[] } }[] };
+    const p = structuredClone(builtinProfileDocument('linux-block')!) as { points: { join?: { on: string[] } }[] };
     p.points[2]!.join = { on: ['dev', 'sectr'] };
     writeFileSync(f, JSON.stringify(p));
     fails(['--db', good, '-p', f], /profile field points\[2\]\(rq_insert\)\.join\.on: request field "sectr" is not in the keys of any earlier point/);
@@ -294,7 +293,7 @@ describe('bad input to xtrace report: one clear message, exit 2, no output file'
   });
 
   it('profile validation runs on every built-in profile', () => {
-    for (const name of Object.keys(BUILTIN_PROFILES)) assert.equal(loadProfile(name).name, name);
+    for (const name of builtinProfileNames()) assert.equal(loadProfile(name).name, name);
     assert.throws(() => parseProfile({ xtrace_profile: 1, name: 'x', points: [{ name: 'a', event: 'e' }] }, 'p.json'), /p\.json: profile field points: Too small/);
   });
 });

@@ -9,15 +9,15 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ingestAll, SAMPLES, tempDir, xtrace } from './helpers.js';
 import { expectedLinuxBlock, SYNTHETIC } from './linux-block-expected.js';
-import { loadProfile } from '../src/correlate/profile.js';
-import { runReport, type ReportOptions } from '../src/report/run.js';
+import { loadProfile } from '../src/profiles/index.js';
+import { analyse, type AnalysisOptions } from '../src/pipeline/analyse.js';
 import { correlate } from '../src/correlate/correlate.js';
 import type { ReportModel } from '../src/report/model.js';
 import type { Db } from '../src/db/db.js';
 
-function report(db: Db, o: Partial<ReportOptions> & { profileName?: string } = {}): ReportModel {
+function report(db: Db, o: Partial<AnalysisOptions> & { profileName?: string } = {}): ReportModel {
   const { profileName, ...rest } = o;
-  return runReport(db, { profile: loadProfile(profileName ?? 'linux-block'), warmup: 0, trim: 0.1, trimBy: 'total', version: 'test', ...rest });
+  return analyse(db, { profile: loadProfile(profileName ?? 'linux-block'), warmup: 0, trim: 0.1, trimBy: 'total', version: 'test', ...rest }).model;
 }
 
 const close = (a: number, b: number, what: string): void => assert.ok(Math.abs(a - b) < 1e-6, `${what}: ${a} ≠ ${b}`);

@@ -9,7 +9,7 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { ftraceText } from '../parsers/ftrace/index.js';
-import { DIAGNOSTICS, type DiagCode } from '../src/core/diagnostics.js';
+import { COUNTERS as DIAGNOSTICS, type IngestCode as DiagCode } from '../src/core/counters.js';
 import { ParseError } from '../src/core/errors.js';
 import type { ParseOptions, RecordSink, SourceFacts, TraceEvent } from '../src/core/types.js';
 

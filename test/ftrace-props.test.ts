@@ -10,7 +10,7 @@ import { gunzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { ftraceText } from '../parsers/ftrace/index.js';
 import { hexCanon } from '../parsers/ftrace/line.js';
-import type { DiagCode } from '../src/core/diagnostics.js';
+import type { IngestCode as DiagCode } from '../src/core/counters.js';
 import { LineTokenizer } from '../src/core/lines.js';
 import { secondsToNs } from '../src/core/time.js';
 import type { ParseOptions, RecordSink, SourceFacts, TraceEvent } from '../src/core/types.js';

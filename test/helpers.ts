@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
 import { openDb, type Db } from '../src/db/db.js';
 import { ingestFile, type IngestResult } from '../src/ingest/ingest.js';
-import { DIAGNOSTICS, type DiagCode } from '../src/core/diagnostics.js';
+import { COUNTERS, countsLines, type CounterCode } from '../src/core/counters.js';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const SAMPLES = join(ROOT, 'samples');
@@ -47,7 +47,7 @@ export function xtrace(args: string[], opts: { input?: string | Buffer; env?: Re
 
 /** sources.lines = events + Σ line-counting diagnostics, for every source. Returns offending rows. */
 export function unaccountedLines(db: Db): { id: number; lines: number; accounted: number }[] {
-  const lineCodes = (Object.keys(DIAGNOSTICS) as DiagCode[]).filter((c) => DIAGNOSTICS[c].line);
+  const lineCodes = (Object.keys(COUNTERS) as CounterCode[]).filter(countsLines);
   const q = db.prepare<{ id: number; lines: number; accounted: number }>(
     `SELECT s.id, s.lines, s.events + coalesce((SELECT sum(count) FROM diagnostics d WHERE d.source_id = s.id AND d.code IN (${lineCodes.map(() => '?').join(',')})), 0) AS accounted FROM sources s`,
   );

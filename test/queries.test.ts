@@ -10,12 +10,12 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { SAMPLES, tempDir } from './helpers.js';
-import { openDb, queriesDir, SCHEMA_VERSION, type Db } from '../src/db/db.js';
+import { migrationSql, openDb, queriesDir, SCHEMA_VERSION, type Db } from '../src/db/db.js';
 import { bindParams, listNamedQueries, loadNamedQuery, parseNamedQuery, sqlValueOf, tokenizeSql, type NamedQuery, type SqlToken } from '../src/db/named.js';
 import { InputError, UsageError } from '../src/core/errors.js';
 import { ingestFile } from '../src/ingest/ingest.js';
-import { loadProfile } from '../src/correlate/profile.js';
-import { runReport } from '../src/report/run.js';
+import { loadProfile } from '../src/profiles/index.js';
+import { analyse } from '../src/pipeline/analyse.js';
 import type { ReportModel } from '../src/report/model.js';
 
 const Q = queriesDir();
@@ -50,8 +50,10 @@ const commentText = (t: SqlToken): string => t.text.replace(/^--/, '').replace(/
 /**
  * Parses every CREATE VIEW / CREATE TABLE of the files and returns what they define and every
  * missing comment: on the line of `CREATE`, and after each column (after its comma, on the line
- * where the column's definition ends). `columnsOf` gives the columns SQLite reports, which the
- * parsed ones must equal (so the parser cannot silently skip one).
+ * where the column's definition ends). `ALTER TABLE t ADD [COLUMN] c …` adds a column to t; its
+ * comment must be inside the statement on its last line (a block comment, which SQLite keeps
+ * in sqlite_schema). `columnsOf` gives the columns SQLite reports, which the parsed ones must
+ * equal (so the parser cannot silently skip one).
  */
 function commentProblems(files: SqlFile[], columnsOf: (name: string) => string[]): { problems: string[]; defined: Defined[] } {
   const problems: string[] = [];
@@ -66,6 +68,15 @@ function commentProblems(files: SqlFile[], columnsOf: (name: string) => string[]
       const stmt = all.slice(from, i);
       from = i + 1;
       const sig = stmt.map((t, k) => ({ t, k })).filter((x) => x.t.kind !== 'comment');
+      if (isWord(sig[0]?.t, 'ALTER') && isWord(sig[1]?.t, 'TABLE') && isWord(sig[3]?.t, 'ADD')) {
+        const table = defined.find((d) => d.kind === 'table' && d.name === unquote(sig[2]!.t));
+        const column = unquote(sig[isWord(sig[4]?.t, 'COLUMN') ? 5 : 4]!.t);
+        const last = sig[sig.length - 1]!.t;
+        if (!table) problems.push(`${where(sig[0]!.t)}: ALTER TABLE of a table not created before`);
+        else table.columns.push(column);
+        if (!stmt.some((t) => t.kind === 'comment' && t.line === last.line && commentText(t) !== '')) problems.push(`${where(last)}: table ${unquote(sig[2]!.t)}: column ${column} has no comment inside its ALTER TABLE statement`);
+        continue;
+      }
       if (!isWord(sig[0]?.t, 'CREATE')) continue;
       let p = 1;
       if (isWord(sig[p]?.t, 'TEMP') || isWord(sig[p]?.t, 'TEMPORARY')) p++;
@@ -168,10 +179,12 @@ function commentProblems(files: SqlFile[], columnsOf: (name: string) => string[]
           problems.push(`${where(endTok.t)}: ${label}: column ${names[c]} has no comment on the line that defines it`);
         }
       });
-      const actual = columnsOf(name);
-      if (JSON.stringify(actual) !== JSON.stringify(names)) problems.push(`${where(create)}: ${label}: parsed columns [${names.join(', ')}] differ from SQLite's [${actual.join(', ')}]`);
       defined.push({ kind, name, file, columns: names });
     }
+  }
+  for (const d of defined) {
+    const actual = columnsOf(d.name);
+    if (JSON.stringify(actual) !== JSON.stringify(d.columns)) problems.push(`${d.file}: ${d.kind} ${d.name}: parsed columns [${d.columns.join(', ')}] differ from SQLite's [${actual.join(', ')}]`);
   }
   return { problems, defined };
 }
@@ -208,6 +221,7 @@ describe('SQL interface: every table, view and column is commented', () => {
       { file: '001_schema.sql', line: /^\s+e\.cpu,/, expect: /view events: column cpu has no comment/ },
       { file: '002_correlation.sql', line: /^\s+ts_ns - prev_ts AS duration_ns/, expect: /view request_stages: column duration_ns has no comment/ },
       { file: '001_schema.sql', line: /^\s+lost_events\s+INTEGER/, expect: /table sources: column lost_events has no comment/ },
+      { file: '004_counter_stage.sql', line: /^ALTER TABLE diagnostic_codes ADD COLUMN stage/, expect: /table diagnostic_codes: column stage has no comment inside its ALTER TABLE statement/ },
     ];
     for (const c of cases) {
       let hit = 0;
@@ -217,7 +231,7 @@ describe('SQL interface: every table, view and column is commented', () => {
         const i = lines.findIndex((l) => c.line.test(l));
         assert.ok(i >= 0, `${c.file}: no line ${c.line}`);
         hit++;
-        lines[i] = lines[i]!.replace(/\s*--.*$/, '');
+        lines[i] = lines[i]!.replace(/\s*--.*$/, '').replace(/\s*\/\*.*\*\//, '');
         return { file: f.file, text: lines.join('\n') };
       });
       assert.equal(hit, 1);
@@ -261,17 +275,17 @@ describe('schema migration 3: the views', () => {
     }
   };
 
-  it('a fresh database is at version 3 with the xt_ views', () => {
-    assert.equal(SCHEMA_VERSION, 3);
+  it('a fresh database is at version 4 with the xt_ views', () => {
+    assert.equal(SCHEMA_VERSION, 4);
     const db = openDb(join(dir, 'fresh.db'), { create: true });
-    assert.deepEqual(db.pragma('user_version'), [{ user_version: 3 }]);
-    assert.deepEqual(db.prepare("SELECT value FROM xt_meta WHERE key = 'schema_version'").get(), { value: '3' });
+    assert.deepEqual(db.pragma('user_version'), [{ user_version: 4 }]);
+    assert.deepEqual(db.prepare("SELECT value FROM xt_meta WHERE key = 'schema_version'").get(), { value: '4' });
     const views = db.prepare<{ name: string }>("SELECT name FROM sqlite_schema WHERE type = 'view' AND name LIKE 'xt\\_%' ESCAPE '\\' ORDER BY name").all().map((r) => r.name);
     assert.deepEqual(views, ['xt_data_quality', 'xt_request_events', 'xt_slowest_requests', 'xt_stage_summary', 'xt_stage_times']);
     db.close();
   });
 
-  it('version-1 and version-2 databases opened for writing end up with the same schema as a fresh one; read-only they stay as they are', { skip: !hasShell && 'no sqlite3 shell' }, () => {
+  it('version-1, -2 and -3 databases opened for writing end up with the same schema as a fresh one; read-only they stay as they are', { skip: !hasShell && 'no sqlite3 shell' }, () => {
     const fresh = join(dir, 'fresh2.db');
     openDb(fresh, { create: true }).close();
     const s1 = readFileSync(join(Q, '001_schema.sql'), 'utf8');
@@ -279,18 +293,19 @@ describe('schema migration 3: the views', () => {
     for (const [v, sql] of [
       [1, s1],
       [2, s1 + s2],
+      [3, s1 + s2 + migrationSql('003_views.sql')],
     ] as const) {
       const path = join(dir, `v${v}.db`);
       assert.equal(spawnSync('sqlite3', [path], { input: `${sql}\nINSERT INTO xt_meta VALUES ('schema_version', '${v}');\nPRAGMA user_version = ${v};\n` }).status, 0);
       const ro = openDb(path, { readonly: true });
       assert.deepEqual(ro.pragma('user_version'), [{ user_version: v }]);
       assert.deepEqual(ro.prepare('SELECT count(*) AS n FROM events').get(), { n: 0 });
-      assert.deepEqual(ro.prepare("SELECT count(*) AS n FROM sqlite_schema WHERE type = 'view' AND name LIKE 'xt\\_%' ESCAPE '\\'").get(), { n: 0 });
+      assert.deepEqual(ro.prepare("SELECT count(*) AS n FROM sqlite_schema WHERE type = 'view' AND name LIKE 'xt\\_%' ESCAPE '\\'").get(), { n: v < 3 ? 0 : 5 });
       ro.close();
       openDb(path).close();
       assert.deepEqual(schemaOf(path), schemaOf(fresh), `version ${v}`);
       const db = openDb(path, { readonly: true });
-      assert.deepEqual(db.pragma('user_version'), [{ user_version: 3 }]);
+      assert.deepEqual(db.pragma('user_version'), [{ user_version: 4 }]);
       db.close();
     }
   });
@@ -473,7 +488,7 @@ for (const S of SAMPLE_SETS) {
       const t = tempDir();
       db = openDb(join(t.dir, 'q.db'), { create: true });
       for (const f of S.files) await ingestFile(db, { path: f.path }, { domain: f.domain });
-      m = runReport(db, { profile: loadProfile(S.profile), warmup: 0, trim: 0.1, trimBy: 'total', version: 'test' });
+      m = analyse(db, { profile: loadProfile(S.profile), warmup: 0, trim: 0.1, trimBy: 'total', version: 'test' }).model;
       cleanup = () => {
         db.close();
         t.cleanup();

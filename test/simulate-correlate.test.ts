@@ -13,8 +13,8 @@ import { SAMPLES, tempDir } from './helpers.js';
 import { simulate, type Backend, type SimulateOptions } from '../src/simulate/simulate.js';
 import { openDb, type Db } from '../src/db/db.js';
 import { ingestFile } from '../src/ingest/ingest.js';
-import { loadProfile } from '../src/correlate/profile.js';
-import { runReport } from '../src/report/run.js';
+import { loadProfile } from '../src/profiles/index.js';
+import { analyse } from '../src/pipeline/analyse.js';
 import type { ReportModel } from '../src/report/model.js';
 
 interface Truth {
@@ -74,7 +74,7 @@ describe('correlation against the simulator’s ground truth', () => {
     try {
       for (const f of sim.files) await ingestFile(db, { path: f.path }, { domain: f.domain });
       const offsets = new Map(Object.entries(truth.offsets_ns).filter(([d]) => d !== 'domU').map(([d, v]) => [d, BigInt(v)] as [string, bigint]));
-      const m = runReport(db, { profile: loadProfile('xen-blktap2'), warmup: 0, trim: 0.1, trimBy: 'total', version: 'test', offsets });
+      const m = analyse(db, { profile: loadProfile('xen-blktap2'), warmup: 0, trim: 0.1, trimBy: 'total', version: 'test', offsets }).model;
       assert.deepEqual(
         m.domains.map((d) => [d.name, d.method, Number(d.offset_ns)]),
         [
@@ -104,7 +104,7 @@ async function checkAgainstTruth(dbPath: string, files: { path: string; domain: 
   const db: Db = openDb(dbPath, { create: true });
   try {
     for (const f of files) await ingestFile(db, { path: f.path }, { domain: f.domain });
-    const m: ReportModel = runReport(db, { profile: loadProfile(`xen-${backend}`), warmup: 0, trim: 0.1, trimBy: 'total', version: 'test' });
+    const m: ReportModel = analyse(db, { profile: loadProfile(`xen-${backend}`), warmup: 0, trim: 0.1, trimBy: 'total', version: 'test' }).model;
     assert.deepEqual(m.points, truth.path);
 
     // Offsets: the reported uncertainty contains the true offset.

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { DiagCode } from '../src/core/diagnostics.js';
+import type { IngestCode as DiagCode } from '../src/core/counters.js';
 import { ParseError } from '../src/core/errors.js';
 import type { Parser, ParseOptions, RecordSink, SourceFacts, TraceEvent } from '../src/core/types.js';
 import { REC, XTBUF_HEADER_SIZE, XTBUF_PROBE_NAME_SIZE, XTBUF_RECORD_SIZE, xtbufBinary } from '../parsers/xtbuf/binary.js';

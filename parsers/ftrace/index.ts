@@ -70,7 +70,7 @@ export class FtraceLines {
     if (lost !== null) {
       this.flush();
       sink.diag('lost_events_line', n);
-      return sink.diag('lost_events', n, `line ${n}: CPU ${lost.cpu} lost ${lost.lost} events`, lost.lost);
+      return sink.diag('lost_events', n, `line ${n}: CPU ${lost.cpu} lost ${lost.lost} events`, lost.lost, { line: n, cpu: lost.cpu });
     }
     const pre = PREFIXED_RE.exec(text);
     const unprefixed = pre !== null && TRACECMD_HEADER_RE.test(pre[2]!) ? pre[2]! : text;
@@ -109,7 +109,7 @@ export class FtraceLines {
       const inBuf = +e[1]!;
       const written = +e[2]!;
       sink.facts({ entriesInBuffer: inBuf, entriesWritten: written, cpus: +e[3]! });
-      if (written > inBuf) sink.diag('buffer_overrun', n, `entries-in-buffer ${inBuf} < entries-written ${written}`, written - inBuf);
+      if (written > inBuf) sink.diag('buffer_overrun', n, `entries-in-buffer ${inBuf} < entries-written ${written}`, written - inBuf, { line: 0, cpu: null });
     }
     const t = TRACER_RE.exec(text);
     if (t) sink.facts({ tracer: t[1]! });

@@ -97,6 +97,7 @@ export function reportXtbufHeader(
       line,
       `ring of ${capacity} records wrapped: ${written} written, ${written - capacity} oldest overwritten`,
       Number(written - capacity),
+      { line: 0, cpu: null },
     );
   }
 }

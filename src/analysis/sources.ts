@@ -1,3 +1,7 @@
+/**
+ * What a database holds, per source: counts, span, most frequent events and data-loss
+ * diagnostics. The list is also the document `xtrace summary --json` prints (through toJson).
+ */
 import type { Db } from '../db/db.js';
 
 export interface SourceOverview {
@@ -19,7 +23,10 @@ export interface SourceOverview {
   data_loss: { code: string; count: number; first_line: number; detail: string | null }[];
 }
 
-/** What a database holds, per source (used by `xtrace summary` and the README's sample run). */
+/**
+ * What a database holds, per source (used by `xtrace summary` and the README's sample run); the
+ * returned list, serialised by toJson, is the `summary --json` document.
+ */
 export function sourceOverview(db: Db, topN = 8): SourceOverview[] {
   const sources = db
     .prepare<Omit<SourceOverview, 'top_events' | 'data_loss'>>(

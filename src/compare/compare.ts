@@ -7,6 +7,7 @@
  * reported beside it, and decide only with fewer runs when `allowPerRequest` says so (otherwise
  * the verdict is at most `inconclusive`).
  */
+import { formatP } from '../report/format.js';
 import { mean } from 'simple-statistics';
 import { InputError } from '../core/errors.js';
 import { bootstrapDeltaCI, mannWhitneyU, welchTTest } from '../analysis/significance.js';
@@ -69,6 +70,9 @@ export function checkComparable(a: Side, b: Side): void {
   if (m(a) !== m(b)) throw new InputError(`cannot compare: the baseline was reported with ${m(a)}, the candidate with ${m(b)}; report both with the same options`);
 }
 
+/** The defaults of `xtrace compare` (its help prints them). */
+export const COMPARE_DEFAULTS: CompareOptions = { threshold: 0.05, floorNs: 500, alpha: 0.05, allowPerRequest: false, seed: 1, resamples: 2000 };
+
 const MIN_RUNS = 3;
 /** Largest per-request sample (a side) bootstrapped directly (2000 resamples of 50k values ≈ 1 s a stage). */
 const BOOTSTRAP_MAX = 50_000;
@@ -102,13 +106,13 @@ function compareOne(name: string, i: number, a: Side, b: Side, o: CompareOptions
   if (ra.length >= MIN_RUNS && rb.length >= MIN_RUNS) {
     decided = 'welch-runs';
     significant = pRuns! < o.alpha;
-    why = `Welch t-test over ${ra.length} and ${rb.length} run means: p = ${fmtP(pRuns)}`;
+    why = `Welch t-test over ${ra.length} and ${rb.length} run means: p = ${formatP(pRuns)}`;
   } else if (o.allowPerRequest && pReq !== null) {
     decided = 'mann-whitney-requests';
     significant = pReq < o.alpha && ciExcludes0;
-    why = `fewer than ${MIN_RUNS} runs on a side: per-request Mann-Whitney p = ${fmtP(pReq)}, bootstrap interval ${ciExcludes0 ? 'excludes' : 'contains'} 0 (--allow-per-request)`;
+    why = `fewer than ${MIN_RUNS} runs on a side: per-request Mann-Whitney p = ${formatP(pReq)}, bootstrap interval ${ciExcludes0 ? 'excludes' : 'contains'} 0 (--allow-per-request)`;
   } else {
-    why = `fewer than ${MIN_RUNS} runs on a side (${ra.length} and ${rb.length}): runs are the unit of replication; per-request p = ${fmtP(pReq)} is shown, not decisive (--allow-per-request)`;
+    why = `fewer than ${MIN_RUNS} runs on a side (${ra.length} and ${rb.length}): runs are the unit of replication; per-request p = ${formatP(pReq)} is shown, not decisive (--allow-per-request)`;
   }
   const verdict: Verdict = !sizeMatters ? 'same' : significant ? (delta > 0 ? 'regressed' : 'improved') : 'inconclusive';
   if (!sizeMatters) why = `|Δ| = ${Math.abs(delta).toFixed(0)} ns is within ${(o.threshold * 100).toFixed(1)}% or ${o.floorNs} ns; ${why}`;
@@ -130,10 +134,6 @@ function compareOne(name: string, i: number, a: Side, b: Side, o: CompareOptions
   };
 }
 
-function fmtP(p: number | null): string {
-  if (p === null) return '–';
-  return p < 0.0001 ? p.toExponential(1) : p.toFixed(4);
-}
 
 export function compare(a: Side, b: Side, o: CompareOptions): Comparison {
   checkComparable(a, b);

@@ -3,7 +3,7 @@
  * $GITHUB_STEP_SUMMARY), json (the versioned contract), junit (one testcase per stage).
  */
 import type { ChalkInstance } from 'chalk';
-import { formatNs, toJson } from '../report/reporters.js';
+import { formatNs, formatP, formatSignedNs, pct, signedPct, toJson } from '../report/format.js';
 import type { Comparison, StageComparison, Verdict } from './compare.js';
 
 export interface CompareReporter {
@@ -14,23 +14,12 @@ export interface CompareReporter {
 
 const MARK: Record<Verdict, string> = { regressed: '❌ regressed', improved: '✅ improved', inconclusive: '⚠️ inconclusive', same: 'same' };
 
-function pct(x: number): string {
-  if (!Number.isFinite(x)) return '–';
-  return `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;
-}
-function p(x: number | null): string {
-  if (x === null) return '–';
-  return x < 0.0001 ? x.toExponential(1) : x.toFixed(4);
-}
-function signedNs(x: number): string {
-  return (x >= 0 ? '+' : '−') + formatNs(Math.abs(x));
-}
 function rows(c: Comparison): StageComparison[] {
   return [{ ...c.total, name: 'total' }, ...c.stages];
 }
 function headline(c: Comparison): string {
   const n = c.counts;
-  return `${c.verdict.toUpperCase()}: ${n.regressed} regressed, ${n.improved} improved, ${n.inconclusive} inconclusive, ${n.same} same (threshold ${(c.options.threshold * 100).toFixed(1)}% and ${c.options.floor_ns} ns, alpha ${c.options.alpha}; baseline ${c.baseline.runs} runs, candidate ${c.candidate.runs} runs)`;
+  return `${c.verdict.toUpperCase()}: ${n.regressed} regressed, ${n.improved} improved, ${n.inconclusive} inconclusive, ${n.same} same (threshold ${pct(c.options.threshold)} and ${c.options.floor_ns} ns, alpha ${c.options.alpha}; baseline ${c.baseline.runs} runs, candidate ${c.candidate.runs} runs)`;
 }
 
 const table: CompareReporter = {
@@ -43,7 +32,7 @@ const table: CompareReporter = {
     out.push(k.dim(`${'stage'.padEnd(w)}${'baseline'.padStart(14)}${'candidate'.padStart(14)}${'delta'.padStart(14)}${'Δ%'.padStart(9)}${'p (runs)'.padStart(10)}${'p (req.)'.padStart(10)}  verdict`));
     for (const r of rows(c)) {
       out.push(
-        `${r.name.padEnd(w)}${formatNs(r.baseline_ns).padStart(14)}${formatNs(r.candidate_ns).padStart(14)}${signedNs(r.delta_ns).padStart(14)}${pct(r.delta_pct).padStart(9)}${p(r.p_value).padStart(10)}${p(r.p_value_requests).padStart(10)}  ${paint(r.verdict, r.verdict)}`,
+        `${r.name.padEnd(w)}${formatNs(r.baseline_ns).padStart(14)}${formatNs(r.candidate_ns).padStart(14)}${formatSignedNs(r.delta_ns).padStart(14)}${signedPct(r.delta_pct).padStart(9)}${formatP(r.p_value).padStart(10)}${formatP(r.p_value_requests).padStart(10)}  ${paint(r.verdict, r.verdict)}`,
       );
     }
     const notable = rows(c).filter((r) => r.verdict !== 'same');
@@ -62,9 +51,9 @@ const markdown: CompareReporter = {
     const out = [`### xtrace compare: \`${c.profile}\` — ${MARK[c.verdict]}`, '', headline(c) + '.', ''];
     out.push('| stage | baseline | candidate | delta | Δ% | p (runs) | p (requests) | 95% CI of delta | verdict |', '|---|---:|---:|---:|---:|---:|---:|---|---|');
     for (const r of rows(c)) {
-      const ci = r.ci_ns ? `${signedNs(r.ci_ns[0])} … ${signedNs(r.ci_ns[1])} (${r.ci_unit})` : '–';
+      const ci = r.ci_ns ? `${formatSignedNs(r.ci_ns[0])} … ${formatSignedNs(r.ci_ns[1])} (${r.ci_unit})` : '–';
       const name = r.name === 'total' ? '**total**' : `\`${r.name}\``;
-      out.push(`| ${name} | ${formatNs(r.baseline_ns)} | ${formatNs(r.candidate_ns)} | ${signedNs(r.delta_ns)} | ${pct(r.delta_pct)} | ${p(r.p_value)} | ${p(r.p_value_requests)} | ${ci} | ${MARK[r.verdict]} |`);
+      out.push(`| ${name} | ${formatNs(r.baseline_ns)} | ${formatNs(r.candidate_ns)} | ${formatSignedNs(r.delta_ns)} | ${signedPct(r.delta_pct)} | ${formatP(r.p_value)} | ${formatP(r.p_value_requests)} | ${ci} | ${MARK[r.verdict]} |`);
     }
     out.push('', `Baseline: \`${c.baseline.source}\` (${c.baseline.kind}). Candidate: \`${c.candidate.source}\` (${c.candidate.kind}).`);
     return out.join('\n') + '\n';
@@ -93,7 +82,7 @@ const junit: CompareReporter = {
     const out = ['<?xml version="1.0" encoding="UTF-8"?>', `<testsuites name="xtrace compare" tests="${all.length}" failures="${failures}" skipped="${skipped}">`];
     out.push(`  <testsuite name="${xml(`xtrace compare ${c.profile}`)}" tests="${all.length}" failures="${failures}" skipped="${skipped}" errors="0">`);
     for (const r of all) {
-      const msg = `${formatNs(r.baseline_ns)} → ${formatNs(r.candidate_ns)} (${signedNs(r.delta_ns)}, ${pct(r.delta_pct)}); ${r.why}`;
+      const msg = `${formatNs(r.baseline_ns)} → ${formatNs(r.candidate_ns)} (${formatSignedNs(r.delta_ns)}, ${signedPct(r.delta_pct)}); ${r.why}`;
       out.push(`    <testcase classname="${xml(`xtrace.${c.profile}`)}" name="${xml(r.name)}">`);
       if (r.verdict === 'regressed') out.push(`      <failure message="${xml(`regressed: ${msg}`)}"/>`);
       else if (r.verdict === 'inconclusive') out.push(`      <skipped message="${xml(`inconclusive: ${msg}`)}"/>`);

@@ -3,15 +3,13 @@
  * stored) or a saved `report --format json`. Either way: per stage (and the total), the per-run
  * means, and for a database also the kept per-request latencies.
  */
-import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { openDb } from '../db/db.js';
 import { InputError } from '../core/errors.js';
-import { breakdown, type BreakdownOptions } from '../analysis/breakdown.js';
-import { correlate } from '../correlate/correlate.js';
-import type { Profile } from '../correlate/profile.js';
-import { loadProfile } from '../correlate/profile.js';
-import { groupRuns } from '../correlate/runs.js';
-import { buildReport, type ReportModel } from '../report/model.js';
+import type { BreakdownOptions } from '../analysis/breakdown.js';
+import { loadProfile, type Profile } from '../profiles/index.js';
+import { analyse } from '../pipeline/analyse.js';
+import type { ReportModel } from '../report/model.js';
 
 export interface Side {
   source: string;
@@ -37,6 +35,8 @@ export interface SideOptions extends BreakdownOptions {
 /** A file that starts with `{` is a saved JSON report; anything else is a database. Reads 64 bytes only: a database may be gigabytes. */
 function isJsonReport(path: string): boolean {
   try {
+    // A missing file is a missing database: openDb says so, as for every other command.
+    if (!existsSync(path)) return false;
     if (statSync(path).isDirectory()) throw new InputError(`${path}: is a directory; give a database or a report --format json file`, path);
     const fd = openSync(path, 'r');
     try {
@@ -101,21 +101,20 @@ function fromDb(path: string, o: SideOptions): Side {
   const profile: Profile = loadProfile(o.profile);
   const db = openDb(path, { readonly: true });
   try {
-    const c = correlate(db, profile, o.offsets ? { offsets: o.offsets } : {});
-    const g = groupRuns(c.requests, c.markers);
-    const points = c.path.map((p) => p.name);
-    const b = breakdown(points, g.runs, { warmup: o.warmup, trim: o.trim, trimBy: o.trimBy });
-    const m = buildReport(c, g, b, null);
+    const a = analyse(db, { profile, warmup: o.warmup, trim: o.trim, trimBy: o.trimBy, ...(o.offsets ? { offsets: o.offsets } : {}), save: false, keepValues: true });
+    const m = a.model;
     const names = [...m.stages.map((s) => s.name), 'total'];
+    // Per stage (then the total): the values the means were taken over, all runs together.
+    const requests = names.map((_, s) => concat(a.breakdown.runs.map((r) => r.keptNs![s]!)));
     return {
       source: path,
       kind: 'db',
       profile: profile.name,
-      points,
+      points: m.points,
       method: { warmup: o.warmup, trim: o.trim, trim_by: o.trimBy },
       names,
       runMeans: names.map((n) => m.runs.map((r) => (n === 'total' ? r.total_ns : r.stages_ns[n]!))),
-      requests: keptLatencies(points.length, g.runs, b.runs, o),
+      requests,
       runs: m.runs.length,
     };
   } finally {
@@ -123,31 +122,12 @@ function fromDb(path: string, o: SideOptions): Side {
   }
 }
 
-/** Per stage (then the total), the latencies the means were taken over, all runs together. */
-function keptLatencies(P: number, runs: { times: Float64Array }[], results: { keptFlags: Uint8Array }[], o: BreakdownOptions): Float64Array[] {
-  const S = P - 1;
-  const out: number[][] = Array.from({ length: S + 1 }, () => []);
-  runs.forEach((run, r) => {
-    const flags = results[r]!.keptFlags;
-    const n = flags.length;
-    if (o.trimBy === 'total') {
-      for (let j = 0; j < n; j++) {
-        if (flags[j] !== 1) continue;
-        for (let s = 0; s < S; s++) out[s]!.push(run.times[j * P + s + 1]! - run.times[j * P + s]!);
-        out[S]!.push(run.times[j * P + S]! - run.times[j * P]!);
-      }
-      return;
-    }
-    // By stage: each stage's own middle values, as the breakdown took them.
-    const first = flags.findIndex((f) => f !== 2);
-    const m = first < 0 ? 0 : n - first;
-    const k = Math.floor(o.trim * m);
-    for (let s = 0; s <= S; s++) {
-      const v: number[] = [];
-      for (let j = first; j < n; j++) v.push(s < S ? run.times[j * P + s + 1]! - run.times[j * P + s]! : run.times[j * P + S]! - run.times[j * P]!);
-      v.sort((a, b) => a - b);
-      out[s]!.push(...v.slice(k, m - k));
-    }
-  });
-  return out.map((v) => Float64Array.from(v));
+function concat(parts: Float64Array[]): Float64Array {
+  const out = new Float64Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }

@@ -2,7 +2,7 @@
  * Core record types shared by parsers, ingestion and analysis.
  * Parsers produce these; nothing here knows about SQLite, the CLI or the process.
  */
-import type { DiagCode } from './diagnostics.js';
+import type { IngestCode } from './counters.js';
 
 /** A timestamp in integer nanoseconds (or raw ticks when the clock has no time base).
  * A `number` while it is exactly representable (< 2^53), a `bigint` beyond. */
@@ -70,11 +70,22 @@ export interface ParseOptions {
   path: string;
 }
 
+/** Where in a source trace data is missing (the matcher never chains a request across it). */
+export interface LostPlace {
+  /** Input line of the lost-events marker; 0 = before the first event (overwritten buffer or ring). */
+  line: number;
+  /** CPU whose events are missing; null = every CPU (or not known). */
+  cpu: number | null;
+}
+
 /** Where a parser delivers what it reads. Parsers never touch the database. */
 export interface RecordSink {
   event(e: TraceEvent): void;
-  /** Count one occurrence (or `count` occurrences) of a data problem or notable line at `line`. */
-  diag(code: DiagCode, line: number, detail?: string, count?: number): void;
+  /**
+   * Count one occurrence (or `count` occurrences) of a data problem or notable line at `line`.
+   * `lostAt`: the counter is events lost (`count` of them) and this is where they are missing.
+   */
+  diag(code: IngestCode, line: number, detail?: string, count?: number, lostAt?: LostPlace): void;
   facts(f: SourceFacts): void;
 }
 

@@ -8,9 +8,9 @@
  */
 import type { Db } from '../db/db.js';
 import { InputError } from '../core/errors.js';
-import { Matcher, POINT_AMBIGUOUS, requestFieldValue, type CPoint, type EngineCounter, type Marker } from './engine.js';
-import type { Profile, ProfilePoint } from './profile.js';
-import { joinPairs } from './profile.js';
+import { severityOf } from '../core/counters.js';
+import { Matcher, POINT_AMBIGUOUS, requestFieldValue, type CPoint, type EngineCounter, type EvCtx, type Marker } from './engine.js';
+import { BUILTIN_FIELDS, builtinFieldIndex, isBuiltinField, joinPairs, unprovidedJoinFields, type Profile, type ProfilePoint } from '../profiles/index.js';
 import { RequestStore } from './store.js';
 import { BoundsCollector, densestWindow, solveShifts, type DomainShift } from './clock.js';
 import { READ_CHUNK, readEvents, type ReadPlan, type ReaderMode } from './events.js';
@@ -172,17 +172,15 @@ function literalPrefix(re: string): string | null {
   return m ? m[1]!.replace(/\\(.)/g, '$1') : null;
 }
 
-const isBuiltin = (f: string): boolean => f.startsWith('$');
-
 /** Does the matcher need this point's args text (regex or key=value fields), or only the event's columns? */
 function needsArgs(path: ProfilePoint[], i: number): boolean {
   const p = path[i]!;
   const prev = path[i - 1];
   return (
     !!p.match ||
-    p.keys.some((k) => !isBuiltin(k)) ||
-    joinPairs(p).some(([e]) => !isBuiltin(e)) ||
-    (prev?.join?.mode === 'last-before-next' && joinPairs(prev).some(([, r]) => !isBuiltin(r)))
+    p.keys.some((k) => !isBuiltinField(k)) ||
+    joinPairs(p).some(([e]) => !isBuiltinField(e)) ||
+    (prev?.join?.mode === 'last-before-next' && joinPairs(prev).some(([, r]) => !isBuiltinField(r)))
   );
 }
 
@@ -251,10 +249,11 @@ function pointOccurs(db: Db, p: ProfilePoint, strings: Strings): boolean {
 }
 
 /** The read plan of one pass: which events, from which sources, shifted how. */
-function readPlan(domains: DomainInfo[], shifts: number[], filter: EventFilter, cols: { tgid: boolean; comm: boolean }): ReadPlan {
+function readPlan(domains: DomainInfo[], shifts: number[], filter: EventFilter, fields: BuiltinFieldReader): ReadPlan {
   const where = filter.where ? ` AND ${filter.where}` : '';
   return {
-    sql: `SELECT id, ts_ns - ?, cpu, pid, ${cols.tgid ? 'tgid' : 'NULL'}, ${cols.comm ? 'comm_id' : 'NULL'}, name_id, ${filter.args} FROM event_data WHERE id > ? AND id <= ?${where} ORDER BY id LIMIT ${READ_CHUNK}`,
+    sql: `SELECT id, ts_ns - ?, name_id, ${filter.args}${fields.columns.map((c) => `, ${c}`).join('')} FROM event_data WHERE id > ? AND id <= ?${where} ORDER BY id LIMIT ${READ_CHUNK}`,
+    fieldColumns: fields.columns.length,
     argsParams: filter.argsParams,
     params: filter.params,
     sources: domains.flatMap((d) =>
@@ -277,18 +276,14 @@ function runPass(
   const store = new RequestStore(path.length);
   const matcher = new Matcher(profile, path, store, { slack, gaps: gaps.map((g, d) => g.map(([a, b]) => [a + shifts[d]!, b + shifts[d]!] as [number, number])) });
   const filter = eventFilter(path, profile, strings);
-  const ctx = { cpu: null as number | null, pid: null as number | null, tgid: null as number | null, comm: null as string | null };
-  const cols = builtinColumns(path);
+  const fields = builtinFieldReader(path, strings);
   const names = strings.names;
   const seen = readEvents(
     db,
-    readPlan(domains, shifts, filter, cols),
-    (id, domain, t, cpu, pid, tgid, commId, nameId, args) => {
-      ctx.cpu = cpu;
-      ctx.pid = pid;
-      ctx.tgid = tgid;
-      ctx.comm = cols.comm ? strings.get(commId) : null;
-      matcher.push(id, domain, t, names.get(nameId)!, args, ctx);
+    readPlan(domains, shifts, filter, fields),
+    (id, domain, t, nameId, args, columns, at) => {
+      fields.read(columns, at);
+      matcher.push(id, domain, t, names.get(nameId)!, args, fields.values);
     },
     mode,
   );
@@ -315,23 +310,19 @@ function coarseShifts(db: Db, profile: Profile, path: ProfilePoint[], domains: D
   }
   const aTimes = anchors.map(() => new Map<string, [number, number][]>());
   const bEvents = anchors.map(() => [] as [string, number, number][]);
-  const ctx = { cpu: null as number | null, pid: null as number | null, tgid: null as number | null, comm: null as string | null };
   const filter = eventFilter(path, profile, strings);
-  const cols = builtinColumns(path);
+  const fields = builtinFieldReader(path, strings);
   readEvents(
     db,
     readPlan(
       domains,
       domains.map(() => 0),
       filter,
-      cols,
+      fields,
     ),
-    (_id, domain, t, cpu, pid, tgid, commId, nameId, args) => {
-      ctx.cpu = cpu;
-      ctx.pid = pid;
-      ctx.tgid = tgid;
-      ctx.comm = cols.comm ? strings.get(commId) : null;
-      for (const [p, vals] of classifier.classify(strings.names.get(nameId)!, args, ctx)) {
+    (_id, domain, t, nameId, args, columns, at) => {
+      fields.read(columns, at);
+      for (const [p, vals] of classifier.classify(strings.names.get(nameId)!, args, fields.values)) {
         if (p.idx === 0) firstCounts[domain]!++;
         anchors.forEach(({ a, b }, k) => {
           if (p === a) {
@@ -595,7 +586,7 @@ export function correlate(db: Db, profile: Profile, opts: CorrelateOptions = {})
     markers: result.matcher.markers,
     counters: [
       ...result.matcher.counterList(),
-      ...(idlessInconsistent ? [{ code: 'idless_links_inconsistent', point: null, severity: 'info' as const, count: 1, firstEvent: NaN }] : []),
+      ...(idlessInconsistent ? [{ code: 'idless_links_inconsistent', point: null, severity: severityOf('idless_links_inconsistent'), count: 1, firstEvent: NaN } satisfies EngineCounter] : []),
     ],
     passes: pass,
   };
@@ -610,10 +601,30 @@ function timestampResolution(db: Db, domains: DomainInfo[]): number[] {
   return domains.map((d) => Math.max(0, ...d.sources.map((s) => (fine.get(s.id) === undefined ? 1000 : 1))));
 }
 
-/** Which optional event columns some point uses ($tgid, $comm). */
-function builtinColumns(path: ProfilePoint[]): { tgid: boolean; comm: boolean } {
-  const used = JSON.stringify(path.map((p) => [p.keys, p.join?.on ?? []]));
-  return { tgid: used.includes('$tgid'), comm: used.includes('$comm') };
+/** The built-in fields a path uses: the columns the read plan selects (in this order), and how one read event's values reach the matcher. */
+interface BuiltinFieldReader {
+  columns: string[];
+  /** The matcher's field values of the current event (by BUILTIN_FIELDS position; unused fields stay null). */
+  values: EvCtx;
+  /** Copies the event's `columns` values (`fields[at]` onwards) into `values`, interned strings resolved. */
+  read(fields: ArrayLike<number | null>, at: number): void;
+}
+
+function builtinFieldReader(path: ProfilePoint[], strings: Strings): BuiltinFieldReader {
+  const named = new Set(path.flatMap((p) => [...p.keys, ...joinPairs(p).flat()]));
+  const used = [...named].map(builtinFieldIndex).filter((k) => k >= 0).sort((a, b) => a - b);
+  const interned = used.map((k) => BUILTIN_FIELDS[k]!.interned);
+  const values: EvCtx = BUILTIN_FIELDS.map(() => null);
+  return {
+    columns: used.map((k) => BUILTIN_FIELDS[k]!.column),
+    values,
+    read(fields, at) {
+      for (let j = 0; j < used.length; j++) {
+        const v = fields[at + j] ?? null;
+        values[used[j]!] = interned[j] ? strings.get(v) : v;
+      }
+    },
+  };
 }
 
 /** A given offset (t_ref = t_d + off) as a shift: adjusted = rel_d + shift where rel_d = t_d − base_d and adjusted = t_ref − refBase. */
@@ -623,22 +634,14 @@ function givenShift(domains: DomainInfo[], reference: number, d: number, off: bi
 
 /** After optional points leave the path, every join must still refer to fields an earlier point provides. */
 function checkEffectivePath(profile: Profile, path: ProfilePoint[]): void {
-  const provided = new Set<string>();
-  const anywhere = new Set(path.flatMap((p) => (p.join?.mode === 'last-before-next' ? [] : p.keys)));
-  path.forEach((p, i) => {
-    if (i > 0 && p.join?.mode !== 'last-before-next') {
-      const known = p.join?.mode === 'first-after' ? anywhere : provided;
-      for (const [, f] of joinPairs(p)) {
-        if (!known.has(f))
-          throw new InputError(
-            `profile ${profile.name}: point ${p.name} joins on request field "${f}", but the points that provide it never occur in this database (left out: ${profile.points
-              .filter((x) => !path.includes(x))
-              .map((x) => x.name)
-              .join(', ')}); trace them, or use a profile without them`,
-          );
-      }
-    }
-    if (p.join?.mode !== 'last-before-next') p.keys.forEach((k) => provided.add(k));
+  unprovidedJoinFields(path).forEach((f, i) => {
+    if (f !== undefined)
+      throw new InputError(
+        `profile ${profile.name}: point ${path[i]!.name} joins on request field "${f}", but the points that provide it never occur in this database (left out: ${profile.points
+          .filter((x) => !path.includes(x))
+          .map((x) => x.name)
+          .join(', ')}); trace them, or use a profile without them`,
+      );
   });
   if (path[0]?.join?.mode && path[0].join.mode !== 'nearest') throw new InputError(`profile ${profile.name}: the first point present (${path[0].name}) is id-less; it cannot open requests`);
 }

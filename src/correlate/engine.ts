@@ -20,8 +20,8 @@
  *    (orphans: no first point); `ends` points end a request still waiting for an earlier point.
  * Nothing is dropped silently: every classified event that joins nothing is counted.
  */
-import type { Profile, ProfilePoint } from './profile.js';
-import { joinPairs } from './profile.js';
+import { severityOf, type CorrelateCode, type Severity } from '../core/counters.js';
+import { builtinFieldIndex, isBuiltinField, joinPairs, namedGroups, type BuiltinFieldValues, type Profile, type ProfilePoint } from '../profiles/index.js';
 
 export type RequestStatus = 'complete' | 'incomplete' | 'orphan';
 
@@ -51,28 +51,12 @@ export interface Marker {
 
 /** Correlation counters (Perfetto-style: named, with a severity and the first event concerned). */
 export interface EngineCounter {
-  code: string;
+  code: CorrelateCode;
   point: string | null;
-  severity: 'info' | 'data_loss';
+  severity: Severity;
   count: number;
   firstEvent: number;
 }
-
-export const ENGINE_COUNTERS = {
-  unmatched_event: { severity: 'info', description: 'An event of this point joined no request (other guests or devices, a request whose earlier points were lost, or the start of the trace).' },
-  repeated_point: { severity: 'info', description: 'A second event for the point a request had just passed (a requeued request issued again); the later one is used.' },
-  not_a_request: { severity: 'info', description: 'A chain that reached none of the profile\'s required points (e.g. a syscall served from the page cache): not a request.' },
-  ended_early: { severity: 'data_loss', description: 'A request ended by a later point while it still waited for an earlier one (points lost or not traced).' },
-  point_lost_or_absent: { severity: 'data_loss', description: 'No event for this passed-over (id-less or last-before-next) point between its neighbours, or only one found after a place where events were lost: the point is missing, not guessed.' },
-  idless_ambiguous: { severity: 'info', description: 'An id-less point had more than one candidate within the clock-offset uncertainty; the one first after the previous point with the estimated offset was chosen, and its link does not narrow the offset.' },
-  idless_links_inconsistent: { severity: 'info', description: 'Clock offsets: the links through id-less points contradicted each other (an id-less event chosen with too rough an offset); the offsets come from the links between id-carrying points only (a wider interval).' },
-  superseded: { severity: 'data_loss', description: 'A request still waiting for this point when a newer one with the same keys began to wait for it (one clock): it can never be matched and is ended incomplete (a bio merged into another request, lost events).' },
-  open_at_end: { severity: 'data_loss', description: 'A request still open when the trace ended (cut off by the end of the capture).' },
-} as const;
-export type EngineCounterCode = keyof typeof ENGINE_COUNTERS;
-
-/** Built-in fields any point may use. */
-const BUILTINS = new Set(['$pid', '$tgid', '$cpu', '$comm']);
 
 export interface CPoint {
   idx: number;
@@ -90,12 +74,8 @@ export interface CPoint {
   role: number;
 }
 
-export interface EvCtx {
-  cpu: number | null;
-  pid: number | null;
-  tgid: number | null;
-  comm: string | null;
-}
+/** An event's built-in field values, by position in BUILTIN_FIELDS (src/profiles/fields.ts). */
+export type EvCtx = BuiltinFieldValues;
 
 /** A recorded event: adjusted time, id, domain, and whether a request took it. */
 interface Seen {
@@ -172,10 +152,10 @@ function kvExtractor(field: string): (args: string) => string | undefined {
 }
 
 function builtinExtractor(field: string): (args: string, m: RegExpExecArray | null, b: EvCtx) => string | undefined {
-  const k = field.slice(1) as keyof EvCtx;
+  const k = builtinFieldIndex(field);
   return (_a, _m, b) => {
     const v = b[k];
-    return v === null ? undefined : String(v);
+    return v === null || v === undefined ? undefined : String(v);
   };
 }
 
@@ -230,7 +210,7 @@ export class Matcher {
     const extraNeed = path.map((_, i) => (i > 0 && path[i - 1]!.join?.mode === 'last-before-next' ? joinPairs(path[i - 1]!).map(([, r]) => r) : []));
     this.points = path.map((def, idx) => {
       const re = def.match ? new RegExp(def.match) : null;
-      const groups = new Set(def.match ? [...def.match.matchAll(/\(\?<([A-Za-z_][A-Za-z0-9_]*)>/g)].map((m) => m[1]!) : []);
+      const groups = new Set(def.match ? namedGroups(def.match) : []);
       const pairs = joinPairs(def);
       const need: string[] = [];
       const pos = (f: string): number => {
@@ -243,7 +223,7 @@ export class Matcher {
       const joinReq = pairs.map(([, r]) => r);
       for (const f of extraNeed[idx]!) pos(f);
       const extract = need.map((f) => {
-        if (BUILTINS.has(f)) return builtinExtractor(f);
+        if (isBuiltinField(f)) return builtinExtractor(f);
         if (groups.has(f)) return (_a: string, m: RegExpExecArray | null) => m?.groups?.[f];
         const kv = kvExtractor(f);
         return (a: string) => kv(a);
@@ -288,11 +268,11 @@ export class Matcher {
     this.required = req ? new Set(req) : null;
   }
 
-  private count(code: EngineCounterCode, point: number | null, eventId: number, n = 1): void {
+  private count(code: CorrelateCode, point: number | null, eventId: number, n = 1): void {
     const key = code + SEP + (point ?? '');
     const c = this.counters.get(key);
     if (c) c.count += n;
-    else this.counters.set(key, { code, point: point === null ? null : this.points[point]!.def.name, severity: ENGINE_COUNTERS[code].severity, count: n, firstEvent: eventId });
+    else this.counters.set(key, { code, point: point === null ? null : this.points[point]!.def.name, severity: severityOf(code), count: n, firstEvent: eventId });
   }
 
   counterList(): EngineCounter[] {

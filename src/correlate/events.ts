@@ -23,17 +23,23 @@ export interface SourcePlan {
 }
 
 export interface ReadPlan {
-  /** SELECT id, ts_ns − ?, cpu, pid, tgid|NULL, comm_id|NULL, name_id, args-expression FROM event_data WHERE id > ? AND id <= ? [AND filter] ORDER BY id LIMIT n */
+  /** SELECT id, ts_ns − ?, name_id, args-expression, field columns FROM event_data WHERE id > ? AND id <= ? [AND filter] ORDER BY id LIMIT n */
   sql: string;
+  /** How many integer columns (or NULLs) the SQL selects after the args: the event's built-in fields. */
+  fieldColumns: number;
   /** Parameters of the args expression (between ts and the id range) and of the filter (after it). */
   argsParams: (string | number)[];
   params: (string | number)[];
   sources: SourcePlan[];
 }
 
-export type EventFn = (id: number, domain: number, t: number, cpu: number | null, pid: number | null, tgid: number | null, commId: number | null, nameId: number, args: string) => void;
+/** One event; `fields[at + k]` is its value of field column k (null: NULL), valid during the call only (the array is reused). */
+export type EventFn = (id: number, domain: number, t: number, nameId: number, args: string, fields: ArrayLike<number | null>, at: number) => void;
 
-type Row = [id: number, rel: number, cpu: number | null, pid: number | null, tgid: number | null, commId: number | null, nameId: number, args: string];
+type Row = [id: number, rel: number, nameId: number, args: string, ...fields: (number | null)[]];
+/** Position of the first field column in a row: the row itself is handed over as the field values (no copy), read from there on. */
+const ROW_FIELDS = 4;
+const fieldsOf = (r: Row): ArrayLike<number | null> => r as unknown as ArrayLike<number | null>;
 export const READ_CHUNK = 8192;
 
 /** The merge itself, on whatever thread runs it. */
@@ -66,7 +72,7 @@ export function mergeSources(db: Db, plan: ReadPlan, each: EventFn): number {
       const rows = c.rows;
       for (let i = c.i; i < rows.length; i++) {
         const r = rows[i]!;
-        each(r[0], d, r[1] + c.off, r[2], r[3], r[4], r[5], r[6], r[7]);
+        each(r[0], d, r[1] + c.off, r[2], r[3], fieldsOf(r), ROW_FIELDS);
       }
       n += rows.length - c.i;
       c.i = rows.length;
@@ -87,7 +93,7 @@ export function mergeSources(db: Db, plan: ReadPlan, each: EventFn): number {
     }
     const c = live[bi]!;
     const r = c.rows[c.i]!;
-    each(r[0], c.src.domain, bt, r[2], r[3], r[4], r[5], r[6], r[7]);
+    each(r[0], c.src.domain, bt, r[2], r[3], fieldsOf(r), ROW_FIELDS);
     n++;
     c.i++;
     if (!fill(c)) live.splice(bi, 1);
@@ -109,7 +115,14 @@ export interface ReaderInit {
   flags: SharedArrayBuffer;
 }
 
-/** A batch: per event 8 numbers (id, t, domain, cpu, pid, tgid, comm id, name id; NaN = null), args joined with their lengths. */
+/** Position of the first field column in a batch's event. */
+export const BATCH_FIELDS = 4;
+/** Numbers per event in a batch: id, t, domain, name id, then the plan's field columns (NaN = null). */
+export function batchStride(plan: ReadPlan): number {
+  return BATCH_FIELDS + plan.fieldColumns;
+}
+
+/** A batch: per event batchStride numbers, args joined with their lengths. */
 export interface ReaderBatch {
   n: number;
   nums: Float64Array;
@@ -144,6 +157,8 @@ export function readEvents(db: Db, plan: ReadPlan, each: EventFn, mode: ReaderMo
   const { port1, port2 } = new MessageChannel();
   const worker = startWorker({ dbPath: db.path, plan, port: port2, flags: flags.buffer as SharedArrayBuffer });
   let consumed = 0;
+  const stride = batchStride(plan);
+  const fields: (number | null)[] = new Array(plan.fieldColumns).fill(null);
   try {
     for (;;) {
       let m = receiveMessageOnPort(port1);
@@ -159,11 +174,12 @@ export function readEvents(db: Db, plan: ReadPlan, each: EventFn, mode: ReaderMo
       let off = 0;
       const v = b.nums;
       for (let i = 0; i < b.n; i++) {
-        const k = i * 8;
+        const k = i * stride;
         const len = b.lens[i]!;
         const args = len === 0 ? '' : b.args.slice(off, off + len);
         off += len;
-        each(v[k]!, v[k + 2]!, v[k + 1]!, nul(v[k + 3]!), nul(v[k + 4]!), nul(v[k + 5]!), nul(v[k + 6]!), v[k + 7]!, args);
+        for (let f = 0; f < fields.length; f++) fields[f] = nul(v[k + BATCH_FIELDS + f]!);
+        each(v[k]!, v[k + 2]!, v[k + 1]!, v[k + 3]!, args, fields, 0);
       }
       if (b.done) return b.count!;
     }

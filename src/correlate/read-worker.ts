@@ -4,7 +4,7 @@
  */
 import { workerData } from 'node:worker_threads';
 import { openDb } from '../db/db.js';
-import { BATCH, IN_FLIGHT, mergeSources, type ReaderBatch, type ReaderInit } from './events.js';
+import { BATCH, BATCH_FIELDS, batchStride, IN_FLIGHT, mergeSources, type ReaderBatch, type ReaderInit } from './events.js';
 
 const init = workerData as ReaderInit;
 const flags = new Int32Array(init.flags);
@@ -23,7 +23,9 @@ function post(b: ReaderBatch, transfer: ArrayBuffer[]): void {
   Atomics.notify(flags, 0);
 }
 
-let nums = new Float64Array(BATCH * 8);
+const stride = batchStride(init.plan);
+const fieldColumns = init.plan.fieldColumns;
+let nums = new Float64Array(BATCH * stride);
 let lens = new Int32Array(BATCH);
 let args: string[] = [];
 let n = 0;
@@ -31,7 +33,7 @@ const num = (x: number | null): number => (x === null ? NaN : x);
 
 function flush(done: boolean, count?: number): void {
   post({ n, nums, args: args.join(''), lens, ...(done ? { done: true, count: count! } : {}) }, [nums.buffer as ArrayBuffer, lens.buffer as ArrayBuffer]);
-  nums = new Float64Array(BATCH * 8);
+  nums = new Float64Array(BATCH * stride);
   lens = new Int32Array(BATCH);
   args = [];
   n = 0;
@@ -39,16 +41,13 @@ function flush(done: boolean, count?: number): void {
 
 try {
   const db = openDb(init.dbPath, { readonly: true });
-  const count = mergeSources(db, init.plan, (id, domain, t, cpu, pid, tgid, commId, nameId, a) => {
-    const k = n * 8;
+  const count = mergeSources(db, init.plan, (id, domain, t, nameId, a, fields, at) => {
+    const k = n * stride;
     nums[k] = id;
     nums[k + 1] = t;
     nums[k + 2] = domain;
-    nums[k + 3] = num(cpu);
-    nums[k + 4] = num(pid);
-    nums[k + 5] = num(tgid);
-    nums[k + 6] = num(commId);
-    nums[k + 7] = nameId;
+    nums[k + 3] = nameId;
+    for (let f = 0; f < fieldColumns; f++) nums[k + BATCH_FIELDS + f] = num(fields[at + f] ?? null);
     lens[n] = a.length;
     if (a.length) args.push(a);
     n++;

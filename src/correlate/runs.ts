@@ -1,5 +1,6 @@
 /**
- * Runs: requests grouped by the `xtrace: run=<label> begin|end` markers (any domain), each run's
+ * Runs: requests grouped by the `xtrace: run=<label> begin|end` markers (any domain; the text is
+ * defined in src/profiles/markers.ts, a profile's `markers` may match another), each run's
  * complete requests in start order as one flat array of point times (the input of the analysis).
  * No markers: one run, labelled `all`.
  */
@@ -38,11 +39,12 @@ export interface Grouping {
   notes: RunNotes;
   /** Store indices in start order (ties: finish order). */
   order: Int32Array;
-  /** Store index → run index, −1 outside every run. */
+  /** Store index → run index, −1 outside every run (or removed by a request filter). */
   runOf: Int32Array;
 }
 
-export function groupRuns(store: RequestStore, markers: Marker[]): Grouping {
+/** `include`: a request filter; a request it rejects belongs to no run and is not counted (store index → keep?). */
+export function groupRuns(store: RequestStore, markers: Marker[], include?: (i: number) => boolean): Grouping {
   const notes: RunNotes = { outside: 0, notEnded: [], strayEnds: [], repeated: [] };
   const sorted = [...markers].sort((a, b) => a.t - b.t || a.eventId - b.eventId);
   const spans: { label: string; begin: number | null; end: number | null }[] = [];
@@ -90,6 +92,7 @@ export function groupRuns(store: RequestStore, markers: Marker[]): Grouping {
   const counts = spans.map(() => ({ requests: 0, complete: 0, incomplete: 0, orphans: 0 }));
   let k = 0;
   for (const i of order) {
+    if (include && !include(i)) continue;
     // Runs do not overlap and starts are sorted: advance k instead of searching (with a fallback).
     const t = starts[i]!;
     let r: number;

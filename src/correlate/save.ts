@@ -2,9 +2,9 @@
  * Stores a correlation in the database (queries/002_correlation.sql) so that SQL reaches every
  * request's points and stages. One transaction; the previous results of the profile are replaced.
  */
+import { COUNTERS } from '../core/counters.js';
 import type { Db, SqlValue } from '../db/db.js';
 import type { Correlation } from './correlate.js';
-import { ENGINE_COUNTERS } from './engine.js';
 import type { Grouping } from './runs.js';
 
 export interface SaveInput {
@@ -54,7 +54,7 @@ export function saveCorrelation(db: Db, s: SaveInput): number {
     const insOff = db.prepare('INSERT INTO domain_offsets(correlation_id, domain, method, offset_ns, uncertainty_ns, lower_ns, upper_ns, relative_to, links) VALUES (?,?,?,?,?,?,?,?,?)');
     for (const o of c.offsets) insOff.run(id, o.domain, o.method, o.offsetNs, o.uncertaintyNs, o.lowerNs, o.upperNs, o.relativeTo, o.links);
     const insDiag = db.prepare('INSERT INTO correlation_diagnostics(correlation_id, code, point, severity, count, first_event_id, description) VALUES (?,?,?,?,?,?,?)');
-    for (const d of c.counters) insDiag.run(id, d.code, d.point, d.severity, d.count, d.firstEvent, ENGINE_COUNTERS[d.code as keyof typeof ENGINE_COUNTERS]?.description ?? '');
+    for (const d of c.counters) insDiag.run(id, d.code, d.point, d.severity, d.count, d.firstEvent, COUNTERS[d.code].description);
 
     const one = '(?,?,?,?,?,?,?,?,?)';
     const multi = db.prepare(`INSERT INTO requests(correlation_id, run, seq, status, kept, start_ts_ns, total_ns, points, events) VALUES ${new Array(ROWS).fill(one).join(',')}`);

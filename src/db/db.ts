@@ -7,15 +7,15 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { InputError } from '../core/errors.js';
-import { DIAGNOSTICS } from '../core/diagnostics.js';
+import { COUNTERS, countsLines, type CounterCode } from '../core/counters.js';
 
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 /**
  * queries/ files that bring a database from version i to i + 1. A line `.read FILE` in them is
  * replaced by FILE (relative to queries/), as the sqlite3 shell does when run from queries/:
  * 003_views.sql is the ordered list of the files of queries/views/.
  */
-const MIGRATIONS = ['001_schema.sql', '002_correlation.sql', '003_views.sql'];
+const MIGRATIONS = ['001_schema.sql', '002_correlation.sql', '003_views.sql', '004_counter_stage.sql'];
 
 export type SqlValue = number | bigint | string | null | Buffer;
 /** A positional value, or an object of named parameters (`:name` in the SQL, key `name`). */
@@ -141,32 +141,55 @@ export function openDb(path: string, opts: OpenOptions = {}): Db {
   return db;
 }
 
+/**
+ * Checks the schema version; a writable open upgrades an older database in place and refreshes
+ * the counter catalogue (diagnostic_codes), a read-only open reads the database as it is.
+ */
 function migrate(db: SqliteDb, writable: boolean, mayCreate: boolean): void {
   const version = db.pragma('user_version') as [{ user_version: number }];
   const v = version[0]!.user_version;
-  if (v === SCHEMA_VERSION) return;
-  const tables = db.prepare<{ n: number }>("SELECT count(*) AS n FROM sqlite_schema WHERE type = 'table'").get()!.n;
-  if (v === 0 && tables === 0) {
-    if (!mayCreate) throw new InputError(`${db.path}: database is empty; ingest a trace first`, db.path);
-  } else if (v === 0) {
-    throw new InputError(`${db.path}: is an SQLite database but not an xtrace one (no schema version); use another --db file`, db.path);
-  } else if (v > SCHEMA_VERSION) {
-    throw new InputError(`${db.path}: schema version ${v} is newer than this xtrace (reads up to ${SCHEMA_VERSION}); upgrade xtrace or re-ingest the traces into a new --db file`, db.path);
+  if (v !== SCHEMA_VERSION) {
+    const tables = db.prepare<{ n: number }>("SELECT count(*) AS n FROM sqlite_schema WHERE type = 'table'").get()!.n;
+    if (v === 0 && tables === 0) {
+      if (!mayCreate) throw new InputError(`${db.path}: database is empty; ingest a trace first`, db.path);
+    } else if (v === 0) {
+      throw new InputError(`${db.path}: is an SQLite database but not an xtrace one (no schema version); use another --db file`, db.path);
+    } else if (v > SCHEMA_VERSION) {
+      throw new InputError(`${db.path}: schema version ${v} is newer than this xtrace (reads up to ${SCHEMA_VERSION}); upgrade xtrace or re-ingest the traces into a new --db file`, db.path);
+    }
   }
-  // An older database is read as it is when opened read-only, and upgraded in place otherwise.
   if (!writable) return;
   db.transaction(() => {
     for (let i = v; i < SCHEMA_VERSION; i++) {
       db.exec(migrationSql(MIGRATIONS[i]!));
-      if (i === 0) {
-        const ins = db.prepare('INSERT INTO diagnostic_codes(code, severity, counts_lines, description) VALUES (?, ?, ?, ?)');
-        for (const [code, d] of Object.entries(DIAGNOSTICS)) ins.run(code, d.severity, d.line ? 1 : 0, d.description);
-        db.prepare('INSERT INTO xt_meta(key, value) VALUES (?, ?)').run('created_by', 'xtrace');
-      }
+      if (i === 0) db.prepare('INSERT INTO xt_meta(key, value) VALUES (?, ?)').run('created_by', 'xtrace');
     }
-    db.prepare('INSERT OR REPLACE INTO xt_meta(key, value) VALUES (?, ?)').run('schema_version', String(SCHEMA_VERSION));
-    db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
+    if (v !== SCHEMA_VERSION) {
+      db.prepare('INSERT OR REPLACE INTO xt_meta(key, value) VALUES (?, ?)').run('schema_version', String(SCHEMA_VERSION));
+      db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
+    }
+    syncCounterCodes(db);
   });
+}
+
+/**
+ * Makes diagnostic_codes list exactly the counters of the catalogue (src/core/counters.ts), so
+ * that codes added, changed or removed since the database was created reach it. Writes nothing
+ * when the table already agrees (an up-to-date database stays untouched).
+ */
+function syncCounterCodes(db: Db): void {
+  const COLUMNS = 'code, severity, stage, counts_lines, description';
+  const want = (Object.keys(COUNTERS) as CounterCode[])
+    .sort()
+    .map((code) => [code, COUNTERS[code].severity, COUNTERS[code].stage, countsLines(code) ? 1 : 0, COUNTERS[code].description]);
+  const have = db.prepare(`SELECT ${COLUMNS} FROM diagnostic_codes ORDER BY code`, { raw: true }).all();
+  if (JSON.stringify(have) === JSON.stringify(want)) return;
+  const upsert = db.prepare(
+    `INSERT INTO diagnostic_codes(${COLUMNS}) VALUES (?, ?, ?, ?, ?)
+     ON CONFLICT(code) DO UPDATE SET severity = excluded.severity, stage = excluded.stage, counts_lines = excluded.counts_lines, description = excluded.description`,
+  );
+  for (const row of want) upsert.run(...row);
+  db.prepare('DELETE FROM diagnostic_codes WHERE code NOT IN (SELECT value FROM json_each(?))').run(JSON.stringify(want.map((r) => r[0])));
 }
 
 /**

@@ -4,19 +4,21 @@
  * their lengths, strings already interned (new ones travel with the batch). This keeps the
  * per-event cost of the thread hop far below the cost of parsing or inserting one event.
  */
-import type { DiagCode } from '../core/diagnostics.js';
-import type { RecordSink, SourceFacts, Timestamp, TraceEvent } from '../core/types.js';
+import type { IngestCode } from '../core/counters.js';
+import type { LostPlace, RecordSink, SourceFacts, Timestamp, TraceEvent } from '../core/types.js';
 
 import { NUM_COLS, type EventBatch as Batch } from '../core/batch.js';
 
 export type { Batch };
 export const BATCH_EVENTS = 4096;
 
+/** One RecordSink.diag call, as it travels from the worker to the main thread. */
 export interface DiagMessage {
-  code: DiagCode;
+  code: IngestCode;
   line: number;
   detail?: string;
   count?: number;
+  lostAt?: LostPlace;
 }
 
 /** Worker side: a RecordSink that interns strings and fills batches. */
@@ -95,8 +97,8 @@ export class BatchEncoder implements RecordSink {
     if (this.n === BATCH_EVENTS) this.flush();
   }
 
-  diag(code: DiagCode, line: number, detail?: string, count?: number): void {
-    this.onDiag({ code, line, ...(detail !== undefined ? { detail } : {}), ...(count !== undefined ? { count } : {}) });
+  diag(code: IngestCode, line: number, detail?: string, count?: number, lostAt?: LostPlace): void {
+    this.onDiag({ code, line, ...(detail !== undefined ? { detail } : {}), ...(count !== undefined ? { count } : {}), ...(lostAt !== undefined ? { lostAt } : {}) });
   }
 
   facts(f: SourceFacts): void {

@@ -3,6 +3,7 @@
  * A file is ingested whole or not at all: any error, an interrupt (AbortSignal), a kill -9 or a
  * full disk leaves the database as it was before the file (SQLite's rollback journal).
  */
+import { XTRACE_VERSION } from '../core/version.js';
 import { createReadStream, promises as fsp } from 'node:fs';
 import { isUtf8 } from 'node:buffer';
 import { createGunzip } from 'node:zlib';
@@ -10,12 +11,11 @@ import { Readable } from 'node:stream';
 import { pickParser, SNIFF_BYTES } from '../../parsers/index.js';
 import { DiagnosticCounter, type DiagnosticCount } from '../core/diagnostics.js';
 import { InputError, InterruptedError, ParseError } from '../core/errors.js';
-import type { Parser, SourceFacts } from '../core/types.js';
+import type { LostPlace, Parser, SourceFacts } from '../core/types.js';
 import type { Db } from '../db/db.js';
 import { EventWriter, findSourceBySha, finishSource, insertSource, loadStrings } from '../db/writer.js';
 import { parseInWorker } from './pipeline.js';
 
-export const XTRACE_VERSION = '0.1.0';
 const READ_CHUNK = 1 << 20;
 
 export interface IngestInput {
@@ -52,6 +52,54 @@ export interface IngestResult {
   bytes: number;
   diagnostics: DiagnosticCount[];
   seconds: number;
+}
+
+/** The document `xtrace ingest --json` prints (version 1): one entry per ingested file. */
+export interface IngestSummaryJson {
+  version: 1;
+  db: string;
+  files: {
+    path: string;
+    status: IngestResult['status'];
+    source_id: number;
+    format: string;
+    variant: string | null;
+    domain: string;
+    clock: string | null;
+    has_time_base: boolean;
+    bytes: number;
+    lines: number;
+    events: number;
+    unparsed_lines: number;
+    lost_events: number;
+    seconds: number;
+    diagnostics: { code: string; severity: string; count: number; first_line: number; detail: string | null }[];
+  }[];
+  /** Files that could not be ingested (each reported on stderr). */
+  failed: number;
+  peak_rss_bytes: number;
+}
+
+/** The `ingest --json` document of a run over several files (serialise it with toJson). */
+export function ingestSummaryJson(results: IngestResult[], run: { db: string; failed: number; peakRssBytes: number }): IngestSummaryJson {
+  const files = results.map((r) => ({
+    path: r.path,
+    status: r.status,
+    source_id: r.sourceId,
+    format: r.format,
+    variant: r.variant,
+    domain: r.domain,
+    clock: r.clock,
+    has_time_base: r.hasTimeBase,
+    bytes: r.bytes,
+    lines: r.lines,
+    events: r.events,
+    unparsed_lines: r.unparsedLines,
+    lost_events: r.lostEvents,
+    seconds: Number(r.seconds.toFixed(3)),
+    diagnostics: r.diagnostics.map((d) => ({ code: d.code, severity: d.severity, count: d.count, first_line: d.firstLine, detail: d.detail })),
+  }));
+  return { version: 1, db: run.db, files, failed: run.failed, peak_rss_bytes: run.peakRssBytes };
 }
 
 /** Ingests one input into `db`. Throws InputError (naming file and line) or InterruptedError. */
@@ -101,7 +149,7 @@ export async function ingestFile(db: Db, input: IngestInput, opts: IngestOptions
 
   const diags = new DiagnosticCounter();
   /** Where events were lost, for the matcher (queries/002: lost_gaps). */
-  const gaps: { line: number; cpu: number | null; lost: number }[] = [];
+  const gaps: (LostPlace & { lost: number })[] = [];
   const facts: SourceFacts = {};
   let sourceId = 0;
   db.begin();
@@ -143,8 +191,7 @@ export async function ingestFile(db: Db, input: IngestInput, opts: IngestOptions
       },
       onDiag: (d) => {
         diags.add(d.code, d.line, d.detail, d.count);
-        if (d.code === 'lost_events') gaps.push({ line: d.line, cpu: lostCpu(d.detail), lost: d.count ?? 1 });
-        else if (d.code === 'buffer_overrun' || d.code === 'xtbuf_ring_wrapped') gaps.push({ line: 0, cpu: null, lost: d.count ?? 1 });
+        if (d.lostAt) gaps.push({ ...d.lostAt, lost: d.count ?? 1 });
       },
       onFacts: (f) => Object.assign(facts, f),
       ...(opts.signal ? { signal: opts.signal } : {}),
@@ -279,10 +326,4 @@ function cutPartialChar(b: Buffer): Buffer {
   }
   if (end > 0 && (b[end - 1] ?? 0) >= 0xc0) end--;
   return b.subarray(0, end);
-}
-
-/** The CPU of a `lost_events` diagnostic ("line N: CPU c lost m events"), null when not said. */
-function lostCpu(detail: string | undefined): number | null {
-  const m = detail ? /CPU (\d+)/.exec(detail) : null;
-  return m ? Number(m[1]) : null;
 }

@@ -2,9 +2,10 @@
  * The report model: everything a reporter prints, as plain data. Its JSON form is a versioned
  * contract (README "JSON report"); field names are snake_case because they are that contract.
  */
+import { pctPrecise } from './format.js';
 import type { Breakdown } from '../analysis/breakdown.js';
+import { COUNTERS } from '../core/counters.js';
 import type { Correlation } from '../correlate/correlate.js';
-import { ENGINE_COUNTERS } from '../correlate/engine.js';
 import type { Grouping } from '../correlate/runs.js';
 
 export interface ReportStage {
@@ -122,8 +123,8 @@ export function buildReport(c: Correlation, g: Grouping, b: Breakdown, correlati
       stages_add_up: b.addsUp,
       statistic:
         b.options.trimBy === 'total'
-          ? `per run: drop the first ${b.options.warmup} complete requests, sort by total latency, drop the ${pct(b.options.trim)} fastest and ${pct(b.options.trim)} slowest, mean of each stage over the rest; then mean and sample stddev of the run means`
-          : `per run: drop the first ${b.options.warmup} complete requests, then for each stage on its own drop its ${pct(b.options.trim)} fastest and slowest values and take the mean; then mean and sample stddev of the run means (stages do not add up to the total)`,
+          ? `per run: drop the first ${b.options.warmup} complete requests, sort by total latency, drop the ${pctPrecise(b.options.trim)} fastest and ${pctPrecise(b.options.trim)} slowest, mean of each stage over the rest; then mean and sample stddev of the run means`
+          : `per run: drop the first ${b.options.warmup} complete requests, then for each stage on its own drop its ${pctPrecise(b.options.trim)} fastest and slowest values and take the mean; then mean and sample stddev of the run means (stages do not add up to the total)`,
     },
     stages: b.stages.map((s, k) => {
       const fd = domOf(k);
@@ -188,12 +189,8 @@ export function buildReport(c: Correlation, g: Grouping, b: Breakdown, correlati
       severity: d.severity,
       count: d.count,
       first_event_id: Number.isNaN(d.firstEvent) ? null : d.firstEvent,
-      description: ENGINE_COUNTERS[d.code as keyof typeof ENGINE_COUNTERS]?.description ?? '',
+      description: COUNTERS[d.code].description,
     })),
     correlation_id: correlationId,
   };
-}
-
-function pct(f: number): string {
-  return `${+(f * 100).toFixed(4)}%`;
 }

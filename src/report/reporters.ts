@@ -4,41 +4,12 @@
  */
 import type { ChalkInstance } from 'chalk';
 import type { ReportModel } from './model.js';
+import { csvField, formatNs, pct, pctPrecise, plural, toJson } from './format.js';
 
 export interface Reporter {
   readonly name: string;
   readonly description: string;
   render(m: ReportModel, color: ChalkInstance): string;
-}
-
-/** JSON with 64-bit integers (bigint) written exactly as numbers. */
-export function toJson(v: unknown): string {
-  const marks: string[] = [];
-  const text = JSON.stringify(
-    v,
-    (_k, x: unknown) => {
-      if (typeof x === 'bigint') {
-        marks.push(x.toString());
-        return `\u0000big${marks.length - 1}\u0000`;
-      }
-      if (typeof x === 'number' && !Number.isFinite(x)) return null;
-      return x;
-    },
-    2,
-  );
-  return text.replace(/"\\u0000big(\d+)\\u0000"/g, (_m, i: string) => marks[Number(i)]!);
-}
-
-/** A duration for people: µs with ns precision, ms beyond 10 ms. */
-export function formatNs(ns: number | null): string {
-  if (ns === null || !Number.isFinite(ns)) return '–';
-  const a = Math.abs(ns);
-  if (a >= 10_000_000) return `${(ns / 1e6).toFixed(3)} ms`;
-  return `${(ns / 1e3).toFixed(3)} µs`;
-}
-
-function pct(x: number): string {
-  return `${(x * 100).toFixed(1)}%`;
 }
 
 function pad(s: string, n: number, right = false): string {
@@ -49,8 +20,8 @@ function pad(s: string, n: number, right = false): string {
 function runSummary(m: ReportModel): string {
   const kept = m.runs.reduce((a, r) => a + r.kept, 0);
   const complete = m.runs.reduce((a, r) => a + r.complete, 0);
-  const trim = m.method.trim ? `, trim ${+(m.method.trim * 100).toFixed(4)}% each side by ${m.method.trim_by}` : ', no trimming';
-  return `${m.runs.length} run${m.runs.length === 1 ? '' : 's'}, ${complete} complete requests, ${kept} kept (warm-up ${m.method.warmup}${trim})`;
+  const trim = m.method.trim ? `, trim ${pctPrecise(m.method.trim)} each side by ${m.method.trim_by}` : ', no trimming';
+  return `${plural(m.runs.length, 'run')}, ${complete} complete requests, ${kept} kept (warm-up ${m.method.warmup}${trim})`;
 }
 
 function qualityLines(m: ReportModel): string[] {
@@ -126,12 +97,6 @@ const json: Reporter = {
     return toJson(m) + '\n';
   },
 };
-
-function csvField(v: string | number | null): string {
-  if (v === null) return '';
-  const s = String(v);
-  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
 
 const csv: Reporter = {
   name: 'csv',

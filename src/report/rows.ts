@@ -1,13 +1,57 @@
 /**
- * Renderers for the rows of an ad hoc query (`xtrace query`): plain objects in one registry.
+ * Renderers for the rows of an ad hoc query (`xtrace query`): plain objects in one registry. Each
+ * streams: rows are read from an iterable one at a time and written to `out` in chunks of about
+ * 64 KiB (the first row, or the first block of a table, is written at once), so memory does not
+ * grow with the row count and `xtrace query … | head` sees its first line at once.
  */
-import { toJson } from './reporters.js';
+import { csvField, markdownCell, plural, toJson } from './format.js';
 
 export type Cell = number | bigint | string | null | Buffer;
 
+/** Receives the output, chunk after chunk (stdout, a file, a test's array). */
+export type Sink = (chunk: string) => void;
+
 export interface RowsReporter {
   readonly name: string;
-  render(columns: string[], rows: Cell[][]): string;
+  /** Writes the columns and every row of `rows` to `out`; returns the number of rows. */
+  write(columns: string[], rows: Iterable<Cell[]>, out: Sink): number;
+}
+
+/** Rows of a table whose widths are measured before the first line is written. */
+export const TABLE_WIDTH_BLOCK = 1000;
+const FLUSH_AT = 64 * 1024;
+
+/** Joins small writes into chunks of about FLUSH_AT characters. */
+class Batcher {
+  private buf = '';
+  constructor(private readonly out: Sink) {}
+  push(s: string): void {
+    this.buf += s;
+    if (this.buf.length >= FLUSH_AT) this.flush();
+  }
+  flush(): void {
+    if (this.buf.length === 0) return;
+    const chunk = this.buf;
+    this.buf = '';
+    this.out(chunk);
+  }
+}
+
+/**
+ * Writes `head`, then `line(row, index)` for each row, then `tail(count)`; the first row is flushed at
+ * once, the rest in batches.
+ */
+function streamLines(rows: Iterable<Cell[]>, out: Sink, head: string, line: (r: Cell[], index: number) => string, tail: (count: number) => string): number {
+  const b = new Batcher(out);
+  b.push(head);
+  let n = 0;
+  for (const r of rows) {
+    b.push(line(r, n));
+    if (++n === 1) b.flush();
+  }
+  b.push(tail(n));
+  b.flush();
+  return n;
 }
 
 function text(v: Cell): string {
@@ -16,45 +60,92 @@ function text(v: Cell): string {
   return String(v);
 }
 
+function codePoints(s: string): number {
+  let n = 0;
+  for (const _ of s) n++;
+  return n;
+}
+
 const table: RowsReporter = {
   name: 'table',
-  render(columns, rows) {
-    const cells = rows.map((r) => r.map((v) => text(v).replace(/\n/g, '⏎')));
-    const w = columns.map((c, i) => Math.max([...c].length, ...cells.map((r) => [...r[i]!].length)));
-    const numeric = columns.map((_, i) => rows.length > 0 && rows.every((r) => r[i] === null || typeof r[i] === 'number' || typeof r[i] === 'bigint'));
-    const line = (vals: string[]): string => vals.map((v, i) => (numeric[i] ? v.padStart(w[i]!) : v.padEnd(w[i]!))).join('  ').trimEnd();
-    const out = [line(columns), w.map((n) => '-'.repeat(n)).join('  '), ...cells.map(line)];
-    out.push(`(${rows.length} row${rows.length === 1 ? '' : 's'})`);
-    return out.join('\n') + '\n';
+  write(columns, rows, out) {
+    const cellsOf = (r: Cell[]): string[] => r.map((v) => text(v).replace(/\n/g, '⏎'));
+    // Widths and alignment come from the first TABLE_WIDTH_BLOCK rows; a later, wider cell widens
+    // its own line only, and a later text cell in a numeric column is right-aligned like the rest.
+    const it = rows[Symbol.iterator]();
+    try {
+      const block: Cell[][] = [];
+      while (block.length < TABLE_WIDTH_BLOCK) {
+        const r = it.next();
+        if (r.done) break;
+        block.push(r.value);
+      }
+      const blockCells = block.map(cellsOf);
+      const w = columns.map((c, i) => {
+        let max = codePoints(c);
+        for (const r of blockCells) max = Math.max(max, codePoints(r[i]!));
+        return max;
+      });
+      const numeric = columns.map((_, i) => block.length > 0 && block.every((r) => r[i] === null || typeof r[i] === 'number' || typeof r[i] === 'bigint'));
+      const line = (vals: string[]): string => vals.map((v, i) => (numeric[i] ? v.padStart(w[i]!) : v.padEnd(w[i]!))).join('  ').trimEnd() + '\n';
+
+      const b = new Batcher(out);
+      b.push(line(columns) + w.map((n) => '-'.repeat(n)).join('  ') + '\n');
+      for (const cells of blockCells) b.push(line(cells));
+      b.flush();
+      let n = block.length;
+      if (n === TABLE_WIDTH_BLOCK) {
+        for (let r = it.next(); !r.done; r = it.next()) {
+          b.push(line(cellsOf(r.value)));
+          n++;
+        }
+      }
+      b.push(`(${plural(n, 'row')})\n`);
+      b.flush();
+      return n;
+    } finally {
+      it.return?.(); // releases the rows (e.g. the query's statement) when `out` throws
+    }
   },
 };
 
-function csvField(v: Cell): string {
-  const s = text(v);
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
+const csvCell = (v: Cell): string => csvField(text(v));
 
 const csv: RowsReporter = {
   name: 'csv',
-  render(columns, rows) {
-    return [columns.map(csvField), ...rows.map((r) => r.map(csvField))].map((r) => r.join(',')).join('\n') + '\n';
+  write(columns, rows, out) {
+    return streamLines(rows, out, columns.map(csvCell).join(',') + '\n', (r) => r.map(csvCell).join(',') + '\n', () => '');
   },
 };
 
 const json: RowsReporter = {
   name: 'json',
-  render(columns, rows) {
-    return toJson(rows.map((r) => Object.fromEntries(columns.map((c, i) => [c, Buffer.isBuffer(r[i]) ? (r[i] as Buffer).toString('hex') : r[i]])))) + '\n';
+  write(columns, rows, out) {
+    // The array toJson would write for all the rows at once, one element at a time.
+    const element = (r: Cell[]): string => '  ' + toJson(Object.fromEntries(columns.map((c, i) => [c, Buffer.isBuffer(r[i]) ? (r[i] as Buffer).toString('hex') : r[i]]))).replace(/\n/g, '\n  ');
+    return streamLines(rows, out, '[', (r, i) => (i === 0 ? '\n' : ',\n') + element(r), (n) => (n === 0 ? ']\n' : '\n]\n'));
   },
 };
 
 const markdown: RowsReporter = {
   name: 'markdown',
-  render(columns, rows) {
-    const esc = (v: Cell): string => text(v).replace(/\|/g, '\\|').replace(/\n/g, '<br>');
-    return [`| ${columns.map(esc).join(' | ')} |`, `|${columns.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(esc).join(' | ')} |`)].join('\n') + '\n';
+  write(columns, rows, out) {
+    const mdLine = (vals: Cell[]): string => `| ${vals.map((v) => markdownCell(text(v))).join(' | ')} |\n`;
+    return streamLines(rows, out, mdLine(columns) + `|${columns.map(() => '---').join('|')}|\n`, mdLine, () => '');
   },
 };
 
 export const ROWS_REPORTERS = { table, csv, json, markdown } as const satisfies Record<string, RowsReporter>;
 export type RowsFormat = keyof typeof ROWS_REPORTERS;
+
+/** The whole output as one string (small results, tests). */
+export function renderRows(format: RowsFormat, columns: string[], rows: Iterable<Cell[]>): string {
+  const chunks: string[] = [];
+  ROWS_REPORTERS[format].write(columns, rows, (c) => chunks.push(c));
+  return chunks.join('');
+}
+
+/** What a statement that changes rows reports: `1 row changed`. */
+export function changedRowsText(changes: number): string {
+  return `${plural(changes, 'row')} changed\n`;
+}

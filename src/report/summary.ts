@@ -1,3 +1,7 @@
+/**
+ * `xtrace summary` as text: one block per source of a database (its JSON form is the
+ * SourceOverview[] of src/analysis/sources.ts itself, written by toJson of ./format.js).
+ */
 import type { ChalkInstance } from 'chalk';
 import type { SourceOverview } from '../analysis/sources.js';
 

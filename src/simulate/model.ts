@@ -22,6 +22,7 @@ import type { XtbufRecord } from '../../parsers/xtbuf/write.js';
 import { ASSUMPTIONS, WARMUP_REQUESTS, type Backend, type Domain, type StageName, PROBE_CALLER } from './assumptions.js';
 import { Signal, Sim, Worker, type Proc } from './des.js';
 import { hexArg } from './ftrace.js';
+import { runMarkerText } from '../profiles/index.js';
 import { Rng, drawLatency } from './rng.js';
 
 export const GUEST_DOMID = 5;
@@ -341,7 +342,7 @@ class World {
     const { runs, requests, depth } = this.cfg;
     for (let run = 1; run <= runs; run++) {
       yield t;
-      const begin = this.ft('domU', this.bash, '...1.', `tracing_mark_write: xtrace: run=${run} begin`);
+      const begin = this.ft('domU', this.bash, '...1.', `tracing_mark_write: ${runMarkerText(run, 'begin')}`);
       this.runIndex = 0;
       this.active = true;
       const done = new Signal(this.sim);
@@ -358,7 +359,7 @@ class World {
       }
       yield done;
       yield Math.max(this.sim.now, this.lastExit) + this.rng.int(50_000, 150_000);
-      const end = this.ft('domU', this.bash, '...1.', `tracing_mark_write: xtrace: run=${run} end`);
+      const end = this.ft('domU', this.bash, '...1.', `tracing_mark_write: ${runMarkerText(run, 'end')}`);
       this.runMarks.push({ begin: begin.ref, end: end.ref });
       this.active = false;
       t = end.ref + this.rng.int(190 * MS, 210 * MS);

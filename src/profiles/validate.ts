@@ -1,0 +1,86 @@
+/**
+ * Profile validation, the one walk every profile goes through (built-in or user file): the zod
+ * schema, then what zod cannot check (unique names, joins on fields an earlier point provides,
+ * marker groups). Errors are InputErrors naming the field by its path.
+ */
+import { InputError } from '../core/errors.js';
+import { namedGroups } from './fields.js';
+import { joinPairs, ProfileSchema, type Profile, type ProfilePoint } from './schema.js';
+
+/** A path of a zod issue, with point names: `points[3](rq_issue).join.on`. */
+function issuePath(path: readonly PropertyKey[], profile: unknown): string {
+  let cur: unknown = profile;
+  const parts: string[] = [];
+  for (const k of path) {
+    if (typeof k === 'number') {
+      const name = Array.isArray(cur) && cur[k] && typeof cur[k] === 'object' ? (cur[k] as { name?: unknown }).name : undefined;
+      parts.push(typeof name === 'string' ? `[${k}](${name})` : `[${k}]`);
+    } else parts.push((parts.length ? '.' : '') + String(k));
+    cur = cur && typeof cur === 'object' ? (cur as Record<PropertyKey, unknown>)[k] : undefined;
+  }
+  return parts.join('') || '(top level)';
+}
+
+/** Validates a parsed profile document; `where` names it in messages. Throws InputError naming the field. */
+export function parseProfile(doc: unknown, where: string): Profile {
+  const r = ProfileSchema.safeParse(doc);
+  if (!r.success) {
+    const first = r.error.issues[0]!;
+    let msg = first.message;
+    if (first.code === 'unrecognized_keys') msg = `unknown field${first.keys.length > 1 ? 's' : ''} ${first.keys.map((k) => `"${k}"`).join(', ')} (check the spelling; see README "Profiles")`;
+    throw new InputError(`${where}: profile field ${issuePath(first.path, doc)}: ${msg}`, where);
+  }
+  checkSemantics(r.data, where);
+  return r.data;
+}
+
+/**
+ * The rule "a join refers to request fields that points provide": per point of `path`, the first
+ * request field of its join that no point provides where it may come from, else undefined. A
+ * nearest point needs it from the keys of an earlier point; an id-less (first-after) point may
+ * wait for a later point to supply it (blkback's be_irq learns domid from be_get_req), so any
+ * point's keys do. The first point and last-before-next points (whose `on` relates to the next
+ * event) are not checked; last-before-next points provide no keys.
+ */
+export function unprovidedJoinFields(path: readonly ProfilePoint[]): (string | undefined)[] {
+  const provided = new Set<string>();
+  const anywhere = new Set(path.flatMap((p) => (p.join?.mode === 'last-before-next' ? [] : p.keys)));
+  return path.map((p, i) => {
+    let missing: string | undefined;
+    if (i > 0 && p.join?.mode !== 'last-before-next') {
+      const known = p.join?.mode === 'first-after' ? anywhere : provided;
+      missing = joinPairs(p).find(([, reqField]) => !known.has(reqField))?.[1];
+    }
+    if (p.join?.mode !== 'last-before-next') for (const k of p.keys) provided.add(k);
+    return missing;
+  });
+}
+
+/** What zod cannot check: names are unique and resolvable, joins refer to fields an earlier point provides. */
+function checkSemantics(p: Profile, where: string): void {
+  const fail = (field: string, msg: string): never => {
+    throw new InputError(`${where}: profile field ${field}: ${msg}`, where);
+  };
+  const seen = new Set<string>();
+  const unprovided = unprovidedJoinFields(p.points);
+  p.points.forEach((pt, i) => {
+    const at = `points[${i}](${pt.name})`;
+    if (seen.has(pt.name)) fail(`${at}.name`, `duplicate point name "${pt.name}"`);
+    seen.add(pt.name);
+    if (i === 0 && pt.join) fail(`${at}.join`, 'the first point opens requests and has no join');
+    if (i > 0 && !pt.join) fail(`${at}.join`, 'required on every point but the first (how does it attach to a request?)');
+    const mode = pt.join?.mode;
+    if (mode === 'last-before-next') {
+      if (i === p.points.length - 1) fail(`${at}.join.mode`, 'last-before-next needs a next point');
+      if (pt.opens || pt.ends) fail(`${at}.join.mode`, 'a last-before-next point cannot open or end requests');
+      if (p.points[i + 1]?.join?.mode !== 'nearest') fail(`${at}.join.mode`, 'the point after a last-before-next point must join with mode nearest');
+    }
+    const missing = unprovided[i];
+    if (missing !== undefined) fail(`${at}.join.on`, `request field "${missing}" is not in the keys of any ${mode === 'first-after' ? '' : 'earlier '}point`);
+    if (mode === 'first-after' && (pt.opens || pt.ends)) fail(`${at}.join.mode`, 'an id-less (first-after) point cannot open or end requests');
+    if (pt.match) for (const g of namedGroups(pt.match)) if (g.startsWith('$')) fail(`${at}.match`, `group name "${g}" is reserved`);
+  });
+  if (p.requires_any) for (const n of p.requires_any) if (!seen.has(n)) fail('requires_any', `no point named "${n}"`);
+  const groups = namedGroups(p.markers.match);
+  if (!groups.includes('run') || !groups.includes('edge')) fail('markers.match', 'needs the named groups (?<run>...) and (?<edge>begin|end)');
+}

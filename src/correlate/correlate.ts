@@ -154,7 +154,7 @@ interface Strings {
   get(id: number | null): string | null;
 }
 
-function loadStrings(db: Db): Strings {
+function loadStringTable(db: Db): Strings {
   const names = new Map<number, string>();
   for (const [id, v] of db.prepare<[number, string]>('SELECT id, value FROM strings', { raw: true }).iterate()) names.set(id, v);
   const byValue = new Map<string, number>();
@@ -426,7 +426,7 @@ function linkBounds(store: RequestStore, path: ProfilePoint[], shifts: number[],
 export function correlate(db: Db, profile: Profile, opts: CorrelateOptions = {}): Correlation {
   const domains = loadDomains(db);
   if (domains.length === 0) throw new InputError(`${db.path}: the database holds no event; ingest a trace first`, db.path);
-  const strings = loadStrings(db);
+  const strings = loadStringTable(db);
 
   // Effective path: optional points whose event never occurs are left out.
   const absent: string[] = [];

@@ -5,9 +5,10 @@
  * thread matches; the consumer stays synchronous (Atomics.wait + receiveMessageOnPort) and at most
  * IN_FLIGHT batches are in memory.
  */
-import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
+import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import type { Db } from '../db/db.js';
 import { XtraceError } from '../core/errors.js';
+import { startModuleWorker } from '../core/threads.js';
 
 export interface SourcePlan {
   id: number;
@@ -133,18 +134,6 @@ export interface ReaderBatch {
   count?: number;
 }
 
-const fromSource = import.meta.url.endsWith('.ts');
-const workerUrl = new URL(fromSource ? './read-worker.ts' : './read-worker.js', import.meta.url);
-
-function startWorker(init: ReaderInit): Worker {
-  const opts = { workerData: init, transferList: [init.port] };
-  if (!fromSource) return new Worker(workerUrl, opts);
-  // Under tsx (tests) the worker must register the TypeScript loader first.
-  const api = import.meta.resolve('tsx/esm/api');
-  const boot = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(workerUrl.href)}); })`;
-  return new Worker(boot, { ...opts, eval: true });
-}
-
 export type ReaderMode = 'auto' | 'thread' | 'inline';
 
 /** Streams the plan's events into `each`, on a reader thread when the read is big enough. Returns the number of events. */
@@ -155,7 +144,8 @@ export function readEvents(db: Db, plan: ReadPlan, each: EventFn, mode: ReaderMo
 
   const flags = new Int32Array(new SharedArrayBuffer(8));
   const { port1, port2 } = new MessageChannel();
-  const worker = startWorker({ dbPath: db.path, plan, port: port2, flags: flags.buffer as SharedArrayBuffer });
+  const init: ReaderInit = { dbPath: db.path, plan, port: port2, flags: flags.buffer as SharedArrayBuffer };
+  const worker = startModuleWorker(import.meta.url, './read-worker', { workerData: init, transferList: [port2] });
   let consumed = 0;
   const stride = batchStride(plan);
   const fields: (number | null)[] = new Array(plan.fieldColumns).fill(null);

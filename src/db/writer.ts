@@ -6,7 +6,7 @@
 import type Database from 'better-sqlite3';
 import type { DiagnosticCount } from '../core/diagnostics.js';
 import type { SourceFacts, Timestamp } from '../core/types.js';
-import { NUM_COLS, type EventBatch } from '../core/batch.js';
+import { NUM_COLS, type EventBatch } from '../core/event-batch.js';
 import { rawHandle, type Db } from './db.js';
 
 /** Bound values per row: the id (NULL → next rowid) and source id are literals in the statement. */

@@ -14,7 +14,7 @@ import { InputError, InterruptedError, ParseError } from '../core/errors.js';
 import type { LostPlace, Parser, SourceFacts } from '../core/types.js';
 import type { Db } from '../db/db.js';
 import { EventWriter, findSourceBySha, finishSource, insertSource, loadStrings } from '../db/writer.js';
-import { parseInWorker } from './pipeline.js';
+import { parseInWorker } from './parse-thread.js';
 
 const READ_CHUNK = 1 << 20;
 

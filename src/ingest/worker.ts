@@ -8,7 +8,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { parserByName } from '../../parsers/index.js';
 import { ParseError } from '../core/errors.js';
-import { BatchEncoder, type Batch } from './batch.js';
+import { BatchEncoder, type Batch } from './batch-encoder.js';
 
 export interface WorkerInit {
   parser: string;

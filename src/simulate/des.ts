@@ -96,7 +96,7 @@ export class Signal {
 }
 
 /** A single-threaded executor: jobs run one after the other, in submission order. */
-export class Worker<K extends string> {
+export class SerialExecutor<K extends string> {
   private readonly queue: { kind: K; make: () => Proc }[] = [];
   private busy = false;
 

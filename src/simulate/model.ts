@@ -20,7 +20,7 @@
  */
 import type { XtbufRecord } from '../../parsers/xtbuf/write.js';
 import { ASSUMPTIONS, WARMUP_REQUESTS, type Backend, type Domain, type StageName, PROBE_CALLER } from './assumptions.js';
-import { Signal, Sim, Worker, type Proc } from './des.js';
+import { Signal, Sim, SerialExecutor, type Proc } from './des.js';
 import { hexArg } from './ftrace.js';
 import { runMarkerText } from '../profiles/index.js';
 import { Rng, drawLatency } from './rng.js';
@@ -162,18 +162,18 @@ class World {
   private pendingIrq: PendingIrq | null = null;
   private lastIrqF = -Infinity;
   private handlerEndT = -Infinity;
-  private readonly softirq: Worker<'softirq'>;
+  private readonly softirq: SerialExecutor<'softirq'>;
 
   // dom0
   private readonly dIdle: Task = { comm: '<idle>', pid: 0, cpu: 0 };
   private readonly bbTask: Task = { comm: `blkback.${GUEST_DOMID}.xvda`, pid: 1830, cpu: 1 };
-  private readonly bbThread: Worker<BackJob>;
+  private readonly bbThread: SerialExecutor<BackJob>;
   private readonly tapMinor = 1;
   private readonly tapSlots: boolean[] = [];
 
   // userspace
   private readonly userTask: Task;
-  private readonly user: Worker<UserJob>;
+  private readonly user: SerialExecutor<UserJob>;
   private pendingNotify: SimRequest[] = [];
 
   // runs
@@ -201,9 +201,9 @@ class World {
 
     for (let k = 0; k < cfg.depth; k++) this.fio.push({ comm: 'fio', pid: 1234 + k, cpu: k % 2 });
     for (let i = RING_IDS - 1; i >= 0; i--) this.freeIds.push(i);
-    this.softirq = new Worker(this.sim);
-    this.bbThread = new Worker(this.sim);
-    this.user = new Worker(this.sim);
+    this.softirq = new SerialExecutor(this.sim);
+    this.bbThread = new SerialExecutor(this.sim);
+    this.user = new SerialExecutor(this.sim);
   }
 
   private hasDom0(): boolean {

@@ -233,7 +233,7 @@ export function simulate(opts: SimulateOptions): SimulateResult {
     const ls = byDom.get(dom);
     if (ls === undefined) continue;
     const file = fileOf(dom);
-    const ft = ftraceText(ls, m.offsets[dom]!);
+    const ft = renderFtraceText(ls, m.offsets[dom]!);
     writeFileSync(join(o.out, file), ft.text);
     for (const g of ft.gaps) gaps.push({ file, dom, ...g });
     files.push({ file, domain: dom, path: join(o.out, file) });
@@ -307,7 +307,7 @@ function nextPow2(n: number): number {
  * gaps a reader derives from what is written: a `CPU:N [LOST …]` line spans from the last event
  * of CPU N printed before it to the first printed after it (reference clock, ±Infinity if none).
  */
-function ftraceText(ls: Line[], offset: number): { text: string; gaps: { cpu: number; from: number; to: number }[] } {
+function renderFtraceText(ls: Line[], offset: number): { text: string; gaps: { cpu: number; from: number; to: number }[] } {
   const body: string[] = [];
   const gaps: { cpu: number; from: number; to: number }[] = [];
   let events = 0;

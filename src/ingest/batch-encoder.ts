@@ -7,7 +7,7 @@
 import type { IngestCode } from '../core/counters.js';
 import type { LostPlace, RecordSink, SourceFacts, Timestamp, TraceEvent } from '../core/types.js';
 
-import { NUM_COLS, type EventBatch as Batch } from '../core/batch.js';
+import { NUM_COLS, type EventBatch as Batch } from '../core/event-batch.js';
 
 export type { Batch };
 export const BATCH_EVENTS = 4096;

@@ -4,28 +4,17 @@
  * stays flat whatever the input size.
  */
 import { createHash } from 'node:crypto';
-import { Worker } from 'node:worker_threads';
-import type { EventBatch, BatchTotals } from '../core/batch.js';
+import { startModuleWorker } from '../core/threads.js';
+import type { EventBatch, BatchTotals } from '../core/event-batch.js';
 import { InterruptedError, ParseError } from '../core/errors.js';
 import type { SourceFacts } from '../core/types.js';
-import type { DiagMessage } from './batch.js';
+import type { DiagMessage } from './batch-encoder.js';
 import type { WorkerInit } from './worker.js';
 
 /** Chunks sent but not yet acknowledged (each ≤ 1 MiB, a few batches each). */
 const MAX_IN_FLIGHT = 3;
 
-const fromSource = import.meta.url.endsWith('.ts');
-const workerUrl = new URL(fromSource ? './worker.ts' : './worker.js', import.meta.url);
-
-/** From TypeScript sources (tests under tsx) the worker must register the tsx loader first. */
-function startWorker(init: WorkerInit): Worker {
-  if (!fromSource) return new Worker(workerUrl, { workerData: init });
-  const api = import.meta.resolve('tsx/esm/api');
-  const boot = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(workerUrl.href)}); })`;
-  return new Worker(boot, { eval: true, workerData: init });
-}
-
-export interface PipelineOptions {
+export interface ParseThreadOptions {
   init: WorkerInit;
   chunks: AsyncIterable<Buffer>;
   onBatch: (b: EventBatch) => void;
@@ -47,9 +36,9 @@ type FromWorker =
  * Also hashes the (decompressed) content on this thread, which waits on SQLite less than the
  * worker waits on parsing: sources.sha256 identifies a trace whatever its compression.
  */
-export async function parseInWorker(o: PipelineOptions): Promise<BatchTotals & { sha256: string }> {
+export async function parseInWorker(o: ParseThreadOptions): Promise<BatchTotals & { sha256: string }> {
   const hash = createHash('sha256');
-  const worker = startWorker(o.init);
+  const worker = startModuleWorker(import.meta.url, './worker', { workerData: o.init });
   let inFlight = 0;
   let wake: (() => void) | null = null;
   const done = new Promise<BatchTotals>((resolve, reject) => {

@@ -262,7 +262,7 @@ function readPlan(domains: DomainInfo[], shifts: number[], filter: EventFilter, 
   };
 }
 
-function runPass(
+function matchPass(
   db: Db,
   profile: Profile,
   path: ProfilePoint[],
@@ -478,12 +478,12 @@ export function correlate(db: Db, profile: Profile, opts: CorrelateOptions = {})
   }
 
   let pass = 0;
-  let result: ReturnType<typeof runPass>;
+  let result: ReturnType<typeof matchPass>;
   let solved: DomainShift[] = [];
   let idlessInconsistent = false;
   for (;;) {
     pass++;
-    result = runPass(db, profile, path, domains, strings, shifts, slack, gaps, mode);
+    result = matchPass(db, profile, path, domains, strings, shifts, slack, gaps, mode);
     opts.onPass?.(pass, `${result.store.length} requests`);
     if (roles.size <= 1) {
       const perDomain = new Array(domains.length).fill(0) as number[];
@@ -537,7 +537,7 @@ export function correlate(db: Db, profile: Profile, opts: CorrelateOptions = {})
         // Last pass: use the final shifts for the stored times.
         shifts = next;
         pass++;
-        result = runPass(db, profile, path, domains, strings, shifts, Math.max(...solved.map((s) => s.uncertainty)) + 1, gaps, mode);
+        result = matchPass(db, profile, path, domains, strings, shifts, Math.max(...solved.map((s) => s.uncertainty)) + 1, gaps, mode);
       }
       break;
     }

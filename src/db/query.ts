@@ -39,7 +39,7 @@ const NAMED_QUERY_ARGUMENT = /^[a-z][a-z0-9-]*$/;
 const SHOWN_SQL_CHARS = 160;
 
 /** Runs `req.query`: see the module comment. Throws UsageError or InputError. */
-export function runQuery(req: QueryRequest): QueryResult {
+export function executeQuery(req: QueryRequest): QueryResult {
   if (!req.query) throw new UsageError('give an SQL statement or a query name (xtrace query --list shows the names)');
   const { sql, params } = resolveQuery(req.query, req.params ?? {});
   const shown = shortenSql(sql);

@@ -129,7 +129,7 @@ interface NoiseGuest {
 type BackJob = 'intake' | 'rsp';
 type UserJob = 'ring' | 'done';
 
-export function runModel(cfg: ModelConfig): ModelOutput {
+export function simulateModel(cfg: ModelConfig): ModelOutput {
   return new World(cfg).run();
 }
 

@@ -52,7 +52,7 @@ import { join } from 'node:path';
 import { encodeXtbuf, formatXtbufText, type XtbufDump, type XtbufRecord } from '../../parsers/xtbuf/write.js';
 import { ASSUMPTIONS, BACKENDS, IDLESS_POINTS, LATENCY_MODEL, assumptionsFor, pathFor, type Backend, type Domain } from './assumptions.js';
 import { ftraceHeader, ftraceLine } from './ftrace.js';
-import { GUEST_DOMID, RING, VDEV, idlessKey, runModel, type Line, type ModelOutput, type SimRequest } from './model.js';
+import { GUEST_DOMID, RING, VDEV, idlessKey, simulateModel, type Line, type ModelOutput, type SimRequest } from './model.js';
 
 export { BACKENDS, pathFor, pointDomain, pointEvent, ASSUMPTIONS, type Backend, type Domain } from './assumptions.js';
 
@@ -166,7 +166,7 @@ function checkOut(out: string): void {
 export function simulate(opts: SimulateOptions): SimulateResult {
   const o = resolveOptions(opts);
   checkOut(o.out);
-  const m = runModel({ backend: o.backend, runs: o.runs, requests: o.requests, depth: o.depth, seed: o.seed, noise: o.noise, scale: o.scale });
+  const m = simulateModel({ backend: o.backend, runs: o.runs, requests: o.requests, depth: o.depth, seed: o.seed, noise: o.noise, scale: o.scale });
   const path = pathFor(o.backend, o.guestBlock);
 
   // Which lines are written at all.

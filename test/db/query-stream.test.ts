@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { SAMPLES, ingestAll } from '../helpers.js';
 import { openDb, queriesDir, SCHEMA_VERSION } from '../../src/db/db.js';
-import { namedQueryListing, runQuery, type QueryResult } from '../../src/db/query.js';
+import { namedQueryListing, executeQuery, type QueryResult } from '../../src/db/query.js';
 import { ROWS_REPORTERS, TABLE_WIDTH_BLOCK, changedRowsText, renderRows, type Cell, type RowsFormat } from '../../src/report/rows.js';
 import { InputError, UsageError } from '../../src/core/errors.js';
 
@@ -65,7 +65,7 @@ describe('xtrace query streams', () => {
 
   for (const format of FORMATS) {
     it(`SELECT * FROM events LIMIT ${MANY} in ${format}`, () => {
-      const r = rowsOf(runQuery({ db: dbPath, query: `SELECT * FROM events LIMIT ${MANY}` }));
+      const r = rowsOf(executeQuery({ db: dbPath, query: `SELECT * FROM events LIMIT ${MANY}` }));
       const out = lineCounter(/^ {2}\{$/); // a JSON array element starts on a line of its own
       let written: number;
       try {
@@ -135,7 +135,7 @@ describe('xtrace query streams', () => {
 
   it('rows are read lazily: an SQL error after 5,000 rows is an InputError raised while reading', () => {
     const sql = 'WITH RECURSIVE k(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM k WHERE n < 10000) SELECT n, CASE WHEN n > 5000 THEN json(\'not json\') END AS j FROM k';
-    const r = rowsOf(runQuery({ db: dbPath, query: sql }));
+    const r = rowsOf(executeQuery({ db: dbPath, query: sql }));
     let n = 0;
     assert.throws(
       () => {
@@ -148,7 +148,7 @@ describe('xtrace query streams', () => {
   });
 
   it('integers: numbers when exact, bigints beyond 2^53; close() before the end releases the database', () => {
-    const r = rowsOf(runQuery({ db: dbPath, query: 'SELECT 42 AS a, 9007199254740993 AS b, -9007199254740991 AS c, 0.5 AS d UNION ALL SELECT 1, 2, 3, 4' }));
+    const r = rowsOf(executeQuery({ db: dbPath, query: 'SELECT 42 AS a, 9007199254740993 AS b, -9007199254740991 AS c, 0.5 AS d UNION ALL SELECT 1, 2, 3, 4' }));
     assert.deepEqual(r.columns, ['a', 'b', 'c', 'd']);
     assert.deepEqual(r.rows.next().value, [42, 9007199254740993n, -9007199254740991, 0.5]);
     r.close();
@@ -157,26 +157,26 @@ describe('xtrace query streams', () => {
   });
 
   it('named queries with parameters, a writing statement refused without write, changes with it, SQL errors name the query', () => {
-    const named = rowsOf(runQuery({ db: dbPath, query: 'data-quality' }));
+    const named = rowsOf(executeQuery({ db: dbPath, query: 'data-quality' }));
     assert.ok([...named.rows].length > 0);
-    assert.throws(() => runQuery({ db: dbPath, query: 'slowest', params: { lmit: '3' } }), (e: unknown) => e instanceof UsageError && /lmit/.test(e.message));
-    assert.throws(() => runQuery({ db: dbPath, query: 'nosuchquery' }), (e: unknown) => e instanceof UsageError && /nosuchquery/.test(e.message));
-    assert.throws(() => runQuery({ db: dbPath, query: '' }), UsageError);
-    const raw = rowsOf(runQuery({ db: dbPath, query: 'SELECT :x AS x, :y AS y', params: { x: '7', y: 'text' } }));
+    assert.throws(() => executeQuery({ db: dbPath, query: 'slowest', params: { lmit: '3' } }), (e: unknown) => e instanceof UsageError && /lmit/.test(e.message));
+    assert.throws(() => executeQuery({ db: dbPath, query: 'nosuchquery' }), (e: unknown) => e instanceof UsageError && /nosuchquery/.test(e.message));
+    assert.throws(() => executeQuery({ db: dbPath, query: '' }), UsageError);
+    const raw = rowsOf(executeQuery({ db: dbPath, query: 'SELECT :x AS x, :y AS y', params: { x: '7', y: 'text' } }));
     assert.deepEqual([...raw.rows], [[7, 'text']]);
-    assert.throws(() => runQuery({ db: dbPath, query: 'DELETE FROM diagnostics WHERE 0' }), (e: unknown) => e instanceof UsageError && /this statement writes to the database; add --write if that is what you want \(in: DELETE FROM diagnostics WHERE 0\)/.test(e.message));
-    assert.deepEqual(runQuery({ db: dbPath, query: 'UPDATE sources SET path = path', write: true }), { kind: 'changes', changes: 1 });
+    assert.throws(() => executeQuery({ db: dbPath, query: 'DELETE FROM diagnostics WHERE 0' }), (e: unknown) => e instanceof UsageError && /this statement writes to the database; add --write if that is what you want \(in: DELETE FROM diagnostics WHERE 0\)/.test(e.message));
+    assert.deepEqual(executeQuery({ db: dbPath, query: 'UPDATE sources SET path = path', write: true }), { kind: 'changes', changes: 1 });
     assert.equal(changedRowsText(1), '1 row changed\n');
     assert.equal(changedRowsText(0), '0 rows changed\n');
-    assert.throws(() => runQuery({ db: dbPath, query: 'SELECT nope\n  FROM   events' }), (e: unknown) => e instanceof InputError && e.message === 'SQL: no such column: nope (in: SELECT nope FROM events)');
-    assert.throws(() => runQuery({ db: join(dbPath, '..', 'none.db'), query: 'SELECT 1' }), (e: unknown) => e instanceof InputError && /no such database/.test(e.message));
+    assert.throws(() => executeQuery({ db: dbPath, query: 'SELECT nope\n  FROM   events' }), (e: unknown) => e instanceof InputError && e.message === 'SQL: no such column: nope (in: SELECT nope FROM events)');
+    assert.throws(() => executeQuery({ db: join(dbPath, '..', 'none.db'), query: 'SELECT 1' }), (e: unknown) => e instanceof InputError && /no such database/.test(e.message));
   });
 
   it('a database of an older schema (version 2, no views) is upgraded before a read-only query', { skip: !hasShell && 'no sqlite3 shell' }, () => {
     const old = join(dirname(dbPath), 'v2.db');
     const sql = ['001_schema.sql', '002_correlation.sql'].map((f) => readFileSync(join(queriesDir(), f), 'utf8')).join('\n');
     assert.equal(spawnSync('sqlite3', [old], { input: `${sql}\nINSERT INTO xt_meta VALUES ('schema_version', '2');\nPRAGMA user_version = 2;\n` }).status, 0);
-    const r = rowsOf(runQuery({ db: old, query: 'SELECT count(*) AS n FROM xt_stage_times' }));
+    const r = rowsOf(executeQuery({ db: old, query: 'SELECT count(*) AS n FROM xt_stage_times' }));
     assert.deepEqual([...r.rows], [[0]]);
     const upgraded = openDb(old, { readonly: true });
     assert.deepEqual(upgraded.pragma('user_version'), [{ user_version: SCHEMA_VERSION }]);

@@ -1,6 +1,6 @@
-/** `xtrace query`: the options → `runQuery` → rows streamed through a rows reporter as they are read. */
+/** `xtrace query`: the options → `executeQuery` → rows streamed through a rows reporter as they are read. */
 import { Command } from 'commander';
-import { namedQueryListing, runQuery } from '../../db/query.js';
+import { namedQueryListing, executeQuery } from '../../db/query.js';
 import { changedRowsText, ROWS_REPORTERS, type RowsFormat } from '../../report/rows.js';
 import { openOutput, writeOutput } from '../output.js';
 import { collectKeyValue, dbOption, outputOptions } from '../options.js';
@@ -39,7 +39,7 @@ are read (the table format measures its column widths on the first 1000 rows).`,
     )
     .action((query: string | undefined, o: QueryFlags) => {
       if (o.list) return writeOutput(namedQueryListing(), o.out);
-      const r = runQuery({ db: o.db, query: query ?? '', params: o.param ?? {}, write: !!o.write });
+      const r = executeQuery({ db: o.db, query: query ?? '', params: o.param ?? {}, write: !!o.write });
       if (r.kind === 'changes') return writeOutput(changedRowsText(r.changes), o.out);
       const out = openOutput(o.out);
       try {

@@ -3,12 +3,21 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { openDb, type Db } from '../src/db/db.js';
+import type { ReaderMode } from '../src/correlate/events.js';
+import { analyse, type Analysis, type AnalysisOptions } from '../src/pipeline/analyse.js';
 import { ingestFile, type IngestResult } from '../src/ingest/ingest.js';
 import { COUNTERS, countsLines, type CounterCode } from '../src/core/counters.js';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const SAMPLES = join(ROOT, 'samples');
+
+/**
+ * Whether the tests that run the sqlite3 shell run: wherever it is installed, and always on CI
+ * (CI=true), where a missing shell must fail them, not skip them (.ci/run installs it).
+ */
+export const hasShell = spawnSync('sqlite3', ['-version']).status === 0 || process.env['CI'] === 'true';
 
 export function tempDir(): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'xtrace-test-'));
@@ -31,6 +40,31 @@ export async function ingestAll(paths: string[], opts: { domain?: string; tscHz?
       t.cleanup();
     },
   };
+}
+
+/**
+ * The two ways the correlation reads events: on the calling thread, and on a reader thread (what
+ * `reader: 'auto'` picks from 300k events on, so for real captures, while every fixture is smaller).
+ */
+export const READERS = ['inline', 'thread'] as const satisfies readonly ReaderMode[];
+
+/**
+ * The report pipeline with events read as `reader` says, checking that they were: a 'thread' run
+ * starts a worker thread, an 'inline' run none (so a reader option lost on the way cannot pass
+ * unnoticed). Node announces a new worker on the next tick, hence async.
+ */
+export async function analyseWith(db: Db, reader: (typeof READERS)[number], o: AnalysisOptions): Promise<Analysis> {
+  let workers = 0;
+  const count = (): void => void workers++;
+  process.on('worker', count);
+  try {
+    const a = analyse(db, { ...o, reader });
+    await nextTurn();
+    if (reader === 'thread' ? workers === 0 : workers > 0) throw new Error(`reader '${reader}': the correlation started ${workers} worker threads`);
+    return a;
+  } finally {
+    process.off('worker', count);
+  }
 }
 
 /** Runs the CLI from source (tsx), as a user would run `xtrace`. */

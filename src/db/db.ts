@@ -116,6 +116,18 @@ export interface OpenOptions {
   readonly?: boolean;
 }
 
+/** A better-sqlite3 connection whose first read has succeeded (a file that is not SQLite fails there). */
+function connect(path: string, opts: OpenOptions): Database.Database {
+  const raw = new Database(path, { readonly: opts.readonly ?? false, fileMustExist: !opts.create });
+  try {
+    raw.pragma('schema_version');
+  } catch (e) {
+    raw.close();
+    throw e;
+  }
+  return raw;
+}
+
 /** Opens (and when asked creates) an xtrace database, checking its schema version. */
 export function openDb(path: string, opts: OpenOptions = {}): Db {
   const exists = path !== ':memory:' && existsSync(path);
@@ -125,11 +137,20 @@ export function openDb(path: string, opts: OpenOptions = {}): Db {
   }
   let raw: Database.Database;
   try {
-    raw = new Database(path, { readonly: opts.readonly ?? false, fileMustExist: !opts.create });
-    // A file that is not SQLite fails on first read.
-    raw.pragma('schema_version');
+    raw = connect(path, opts);
   } catch (e) {
-    throw new InputError(`${path}: not an xtrace database (${(e as Error).message})`, path);
+    if ((e as { code?: string }).code !== 'SQLITE_READONLY_ROLLBACK') throw new InputError(`${path}: not an xtrace database (${(e as Error).message})`, path);
+    // A write was interrupted (kill -9, power loss): its journal must be rolled back before anyone
+    // reads, and a read-only connection cannot. A writable one does it on open; then read as asked.
+    try {
+      connect(path, { create: false }).close();
+      raw = connect(path, opts);
+    } catch (e2) {
+      throw new InputError(
+        `${path}: an interrupted write left ${path}-journal to roll back, and it cannot be rolled back here (${(e2 as Error).message}); run xtrace ingest or report on it as a user who may write the file`,
+        path,
+      );
+    }
   }
   const db = new SqliteDb(raw, path);
   try {

@@ -18,15 +18,28 @@ export interface IngestSession {
 export interface SessionOptions {
   /** Fail as on a full disk once the database reaches this many pages (tests of the full-disk path). */
   maxPageCount?: number;
+  /** SQLite's page cache in pages instead of 64 MiB: a file's pages reach the database file before it commits (crash tests). */
+  cachePages?: number;
+  /**
+   * The rollback journal in memory, not in a file: a rollback still works, but a killed process
+   * leaves a half-written database. Breaks the crash guarantee on purpose (the test that shows the
+   * crash test can fail; journal_mode = OFF is refused by the driver's defensive mode).
+   */
+  journalInMemory?: boolean;
 }
 
 export function openIngestSession(path: string, o: SessionOptions = {}): IngestSession {
   const created = path !== ':memory:' && !existsSync(path);
   const db = openDb(path, { create: true });
   // A rolled-back file leaves nothing behind (journal), and a crash cannot corrupt what was committed.
-  db.pragma('journal_mode = DELETE');
+  const journal = o.journalInMemory ? 'memory' : 'delete';
+  const mode = (db.pragma(`journal_mode = ${journal}`) as { journal_mode: string }[])[0]?.journal_mode;
+  if (mode !== journal && path !== ':memory:') {
+    db.close();
+    throw new Error(`${path}: journal_mode stayed ${mode}, not ${journal}`);
+  }
   db.pragma('synchronous = NORMAL');
-  db.pragma('cache_size = -65536');
+  db.pragma(`cache_size = ${o.cachePages && o.cachePages > 0 ? Math.floor(o.cachePages) : -65536}`);
   if (o.maxPageCount && o.maxPageCount > 0) db.pragma(`max_page_count = ${Math.floor(o.maxPageCount)}`);
   let stored = false;
   return {

@@ -1,36 +1,56 @@
 /**
  * `xtrace ingest` as a user runs it: bad inputs (one test each), re-ingest, interruption
- * (Ctrl-C, kill -9), a full database, standard input, JSON summary, exit codes.
+ * (Ctrl-C, SIGTERM, kill -9 once the file's pages are in the database file, and the same kill
+ * without a journal file to show that test can fail), a full database, standard input, JSON
+ * summary, exit codes, and the checks of the test hooks (src/cli/test-hooks.ts).
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { SAMPLES, tempDir, xtrace } from '../helpers.js';
 import { openDb, SCHEMA_VERSION } from '../../src/db/db.js';
+import { UsageError } from '../../src/core/errors.js';
+import { ingestTestHooks } from '../../src/cli/test-hooks.js';
 
 const REAL = join(SAMPLES, 'linux-block-default', 'trace.txt.gz');
 const SMALL = join(SAMPLES, 'public', 'trappy__tests_trace_no_trailing_line.txt');
 
-/** Everything in the database that ingestion could change, for before/after comparisons. */
-function snapshot(dbPath: string): string {
+/**
+ * Every table of the database (enumerated from sqlite_schema, so a table added later is included,
+ * as are SQLite's own sqlite_sequence and the schema itself) as "N rows, sha256 of the rows", for
+ * before/after comparisons that name the table that changed.
+ */
+function snapshot(dbPath: string): Record<string, string> {
   const db = openDb(dbPath, { readonly: true });
   try {
-    const out: Record<string, unknown> = {};
-    for (const t of ['sources', 'strings', 'event_data', 'diagnostics']) out[t] = db.prepare(`SELECT * FROM ${t} ORDER BY rowid`).all();
-    return JSON.stringify(out);
+    const digest = (rows: unknown[]): string => {
+      const lines = rows.map((r) => JSON.stringify(r, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))).sort();
+      return `${rows.length} rows, sha256 ${createHash('sha256').update(lines.join('\n')).digest('hex')}`;
+    };
+    const schema = db.prepare<{ type: string; name: string; sql: string | null }>('SELECT type, name, sql FROM sqlite_schema ORDER BY type, name').all();
+    const out: Record<string, string> = { '(schema)': digest(schema), '(user_version)': JSON.stringify(db.pragma('user_version')) };
+    for (const t of schema.filter((x) => x.type === 'table')) {
+      const rowid = /WITHOUT\s+ROWID/i.test(t.sql ?? '') ? '' : 'rowid AS "(rowid)", ';
+      out[t.name] = digest(db.prepare(`SELECT ${rowid}* FROM "${t.name.replace(/"/g, '""')}"`, { raw: true, bigints: true }).all());
+    }
+    return out;
   } finally {
     db.close();
   }
 }
 
+/** Environment of a CLI run with the test hooks of src/cli/test-hooks.ts. */
+const hooks = (vars: Record<string, string>): Record<string, string> => ({ XTRACE_TEST_HOOKS: '1', ...vars });
+
 describe('xtrace ingest: bad input', () => {
   let dir: string;
   let cleanup: () => void;
   let dbPath: string;
-  let before0: string;
+  let before0: Record<string, string>;
   before(() => {
     ({ dir, cleanup } = tempDir());
     dbPath = join(dir, 'x.db');
@@ -67,7 +87,7 @@ describe('xtrace ingest: bad input', () => {
       assert.equal(r.status, 2);
       assert.match(r.stderr, c.message);
       assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
-      assert.equal(snapshot(dbPath), before0);
+      assert.deepEqual(snapshot(dbPath), before0);
     });
   }
 
@@ -192,34 +212,91 @@ describe('xtrace ingest: re-ingest, stdin, gzip, JSON', () => {
 });
 
 describe('xtrace ingest: interruption and a full disk leave the database as it was', () => {
+  /** SQLite's page cache during the interrupted ingest, in pages (the default is 64 MiB). */
+  const CACHE_PAGES = '64';
+  /** The signal is sent once the database file has grown by this many pages: a file's pages are in it, not only in the cache. */
+  const GROWTH_PAGES = 200;
   let dir: string;
   let cleanup: () => void;
   let big: string;
+  /** A database where every table holds rows: a capture, a trace with lost events, a stored report. */
+  let prepared: string;
   before(() => {
     ({ dir, cleanup } = tempDir());
-    // ~5 copies of the real capture: several batches, so the interrupt lands mid-file.
+    // 5 copies of the real capture (~1,400 pages of events): the signal lands mid-file.
     const body = gunzipSync(readFileSync(REAL)).toString('utf8');
     big = write(dir, 'big.txt', body.repeat(5));
+    const lost = write(dir, 'lost.txt', '# tracer: nop\n          <idle>-0     [000] d..2  1136.097253: cpu_idle: state=0 cpu_id=0\nCPU:0 [LOST 3 EVENTS]\n          <idle>-0     [000] d..2  1136.097353: cpu_idle: state=1 cpu_id=0\n');
+    prepared = join(dir, 'prepared.db');
+    assert.equal(xtrace(['ingest', '--db', prepared, '--quiet', lost, REAL]).status, 0);
+    assert.equal(xtrace(['report', '--db', prepared, '-p', 'linux-block', '--format', 'json']).status, 0);
+    for (const [table, digest] of Object.entries(snapshot(prepared))) assert.doesNotMatch(digest, /^0 rows/, `${table} is empty: the comparisons below would not see it change`);
   });
   after(() => cleanup());
 
-  for (const sig of ['SIGKILL', 'SIGINT'] as const) {
-    it(`${sig} in the middle of a file`, () => {
-      const db = join(dir, `${sig}.db`);
-      assert.equal(xtrace(['ingest', '--db', db, '--quiet', SMALL]).status, 0);
-      const before1 = snapshot(db);
-      const r = xtrace(['ingest', '--db', db, big], { env: { XTRACE_TEST_KILL_AFTER_EVENTS: '5000', XTRACE_TEST_SIGNAL: sig } });
-      if (sig === 'SIGKILL') assert.equal(r.signal, 'SIGKILL');
-      else {
-        assert.equal(r.status, 2);
-        assert.match(r.stderr, /interrupted: .*big\.txt: interrupted; nothing of this file was stored/);
-      }
-      assert.equal(snapshot(db), before1);
-      const h = openDb(db, { readonly: true });
-      assert.deepEqual(h.pragma('integrity_check'), [{ integrity_check: 'ok' }]);
+  /** Ingests `big` into a copy of the prepared database; the process signals itself once the file has grown by GROWTH_PAGES pages. */
+  function interruptedIngest(name: string, signal: 'SIGKILL' | 'SIGINT' | 'SIGTERM', extra: Record<string, string> = {}) {
+    const db = join(dir, `${name}.db`);
+    copyFileSync(prepared, db);
+    const before1 = snapshot(db);
+    const size0 = statSync(db).size;
+    const r = xtrace(['ingest', '--db', db, big], {
+      env: hooks({ XTRACE_TEST_CACHE_PAGES: CACHE_PAGES, XTRACE_TEST_SIGNAL_AFTER_PAGES: String(GROWTH_PAGES), XTRACE_TEST_SIGNAL: signal, ...extra }),
+    });
+    return { db, before1, size0, r };
+  }
+
+  /** What the next xtrace command finds: a writable open (as `ingest` and `report` do) rolls back a journal left by a crash. */
+  function reopened(db: string): { snapshot: Record<string, string>; integrity: unknown } {
+    openDb(db).close();
+    const h = openDb(db, { readonly: true });
+    try {
+      return { snapshot: snapshot(db), integrity: h.pragma('integrity_check') };
+    } finally {
       h.close();
-      // and the file can be ingested afterwards
-      assert.equal(xtrace(['ingest', '--db', db, '--quiet', big]).status, 0);
+    }
+  }
+
+  it('SIGKILL while pages of the file are already in the database file', () => {
+    const { db, before1, size0, r } = interruptedIngest('kill', 'SIGKILL');
+    assert.equal(r.signal, 'SIGKILL', r.stderr);
+    // The kill found the file's pages on disk, with the rollback journal that can undo them.
+    assert.ok(statSync(db).size >= size0 + GROWTH_PAGES * 4096, `the database grew by ${(statSync(db).size - size0) / 4096} pages only`);
+    assert.ok(statSync(`${db}-journal`).size > 0, 'a hot journal is left beside the database');
+    // A read-only command first: it rolls the journal back (a read-only connection cannot) and reads.
+    const s = xtrace(['summary', '--db', db, '--json']);
+    assert.equal(s.status, 0, s.stderr);
+    assert.equal(existsSync(`${db}-journal`), false);
+    assert.equal(`${(JSON.parse(s.stdout) as unknown[]).length} rows`, before1['sources']!.split(',')[0], 'the sources of before the kill');
+    assert.deepEqual(reopened(db), { snapshot: before1, integrity: [{ integrity_check: 'ok' }] });
+    assert.equal(existsSync(`${db}-journal`), false);
+    assert.equal(statSync(db).size, size0);
+    // and the file can be ingested afterwards
+    assert.equal(xtrace(['ingest', '--db', db, '--quiet', big]).status, 0);
+  });
+
+  it('the same kill with the journal in memory (a test-only setting) does change the database: the test above can fail', () => {
+    const { db, before1, size0, r } = interruptedIngest('kill-no-journal-file', 'SIGKILL', { XTRACE_TEST_JOURNAL_IN_MEMORY: '1' });
+    assert.equal(r.signal, 'SIGKILL', r.stderr);
+    assert.ok(statSync(db).size >= size0 + GROWTH_PAGES * 4096);
+    assert.equal(existsSync(`${db}-journal`), false);
+    let after1: ReturnType<typeof reopened> | Error;
+    try {
+      after1 = reopened(db);
+    } catch (e) {
+      after1 = e as Error; // a database too damaged to open is broken too
+    }
+    assert.notDeepEqual(after1, { snapshot: before1, integrity: [{ integrity_check: 'ok' }] });
+  });
+
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    it(`${sig} while pages of the file are already in the database file: rolled back, with a message`, () => {
+      const { db, before1, size0, r } = interruptedIngest(sig, sig);
+      assert.equal(r.status, 2, r.stderr);
+      assert.match(r.stderr, /interrupted: .*big\.txt: interrupted; nothing of this file was stored/);
+      assert.equal(existsSync(`${db}-journal`), false);
+      assert.equal(statSync(db).size, size0);
+      assert.deepEqual(reopened(db), { snapshot: before1, integrity: [{ integrity_check: 'ok' }] });
     });
   }
 
@@ -227,10 +304,55 @@ describe('xtrace ingest: interruption and a full disk leave the database as it w
     const db = join(dir, 'full.db');
     assert.equal(xtrace(['ingest', '--db', db, '--quiet', SMALL]).status, 0);
     const before1 = snapshot(db);
-    const r = xtrace(['ingest', '--db', db, big], { env: { XTRACE_TEST_MAX_PAGE_COUNT: '40' } });
+    const r = xtrace(['ingest', '--db', db, big], { env: hooks({ XTRACE_TEST_MAX_PAGE_COUNT: '40' }) });
     assert.equal(r.status, 2);
     assert.match(r.stderr, /disk or database full while ingesting .*big\.txt; nothing of this file was stored/);
-    assert.equal(snapshot(db), before1);
+    assert.deepEqual(snapshot(db), before1);
+  });
+});
+
+describe('xtrace ingest: test hooks', () => {
+  let dir: string;
+  let cleanup: () => void;
+  before(() => ({ dir, cleanup } = tempDir()));
+  after(() => cleanup());
+
+  it('are ignored without XTRACE_TEST_HOOKS=1', () => {
+    const r = xtrace(['ingest', '--db', join(dir, 'plain.db'), '--quiet', REAL], {
+      env: { XTRACE_TEST_MAX_PAGE_COUNT: '40', XTRACE_TEST_SIGNAL_AFTER_PAGES: '1', XTRACE_TEST_SIGNAL: 'SIGKILL', XTRACE_TEST_CACHE_PAGES: 'x' },
+    });
+    assert.equal(r.signal, null);
+    assert.equal(r.status, 0, r.stderr);
+  });
+
+  it('with XTRACE_TEST_HOOKS=1, a bad value is a usage error before anything is opened', () => {
+    const db = join(dir, 'bad.db');
+    const r = xtrace(['ingest', '--db', db, SMALL], { env: hooks({ XTRACE_TEST_SIGNAL_AFTER_PAGES: '5', XTRACE_TEST_SIGNAL: 'SIGSTOP' }) });
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /XTRACE_TEST_SIGNAL must be one of SIGKILL, SIGINT, SIGTERM, not "SIGSTOP"/);
+    assert.equal(existsSync(db), false);
+  });
+
+  it('each value is checked (ingestTestHooks)', () => {
+    assert.deepEqual(ingestTestHooks({ XTRACE_TEST_MAX_PAGE_COUNT: '40', XTRACE_TEST_SIGNAL: 'SIGKILL' }), { session: {} });
+    assert.deepEqual(ingestTestHooks({ XTRACE_TEST_HOOKS: 'true', XTRACE_TEST_CACHE_PAGES: '64' }), { session: {} });
+    assert.deepEqual(
+      ingestTestHooks(hooks({ XTRACE_TEST_MAX_PAGE_COUNT: '40', XTRACE_TEST_CACHE_PAGES: '64', XTRACE_TEST_JOURNAL_IN_MEMORY: '1', XTRACE_TEST_SIGNAL_AFTER_PAGES: '200', XTRACE_TEST_SIGNAL: 'SIGTERM' })),
+      { session: { maxPageCount: 40, cachePages: 64, journalInMemory: true }, signal: { name: 'SIGTERM', afterPages: 200 } },
+    );
+    assert.deepEqual(ingestTestHooks(hooks({ XTRACE_TEST_SIGNAL_AFTER_PAGES: '1' })).signal, { name: 'SIGKILL', afterPages: 1 });
+    const bad: [Record<string, string>, RegExp][] = [
+      [{ XTRACE_TEST_MAX_PAGE_COUNT: '40.5' }, /^XTRACE_TEST_MAX_PAGE_COUNT must be a whole number ≥ 1, not "40\.5"$/],
+      [{ XTRACE_TEST_MAX_PAGE_COUNT: '' }, /^XTRACE_TEST_MAX_PAGE_COUNT must be a whole number ≥ 1, not ""$/],
+      [{ XTRACE_TEST_CACHE_PAGES: '0' }, /^XTRACE_TEST_CACHE_PAGES must be a whole number ≥ 1, not "0"$/],
+      [{ XTRACE_TEST_CACHE_PAGES: '1e3' }, /^XTRACE_TEST_CACHE_PAGES must be a whole number ≥ 1, not "1e3"$/],
+      [{ XTRACE_TEST_SIGNAL_AFTER_PAGES: '-3' }, /^XTRACE_TEST_SIGNAL_AFTER_PAGES must be a whole number ≥ 1, not "-3"$/],
+      [{ XTRACE_TEST_SIGNAL_AFTER_PAGES: '99999999999999999999' }, /^XTRACE_TEST_SIGNAL_AFTER_PAGES must be a whole number ≥ 1/],
+      [{ XTRACE_TEST_SIGNAL_AFTER_PAGES: '5', XTRACE_TEST_SIGNAL: '9' }, /^XTRACE_TEST_SIGNAL must be one of SIGKILL, SIGINT, SIGTERM, not "9"$/],
+      [{ XTRACE_TEST_SIGNAL: 'SIGKILL' }, /^XTRACE_TEST_SIGNAL needs XTRACE_TEST_SIGNAL_AFTER_PAGES$/],
+      [{ XTRACE_TEST_JOURNAL_IN_MEMORY: 'yes' }, /^XTRACE_TEST_JOURNAL_IN_MEMORY must be 1, not "yes"$/],
+    ];
+    for (const [vars, message] of bad) assert.throws(() => ingestTestHooks(hooks(vars)), (e: Error) => e instanceof UsageError && message.test(e.message), JSON.stringify(vars));
   });
 });
 

@@ -7,17 +7,18 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ingestAll, SAMPLES, tempDir, xtrace } from '../helpers.js';
+import { analyseWith, ingestAll, READERS, SAMPLES, tempDir, xtrace } from '../helpers.js';
 import { expectedLinuxBlock, SYNTHETIC } from './linux-block-expected.js';
 import { loadProfile } from '../../src/profiles/index.js';
-import { analyse, type AnalysisOptions } from '../../src/pipeline/analyse.js';
+import type { AnalysisOptions } from '../../src/pipeline/analyse.js';
 import { correlate } from '../../src/correlate/correlate.js';
 import type { ReportModel } from '../../src/report/model.js';
 import type { Db } from '../../src/db/db.js';
 
-function report(db: Db, o: Partial<AnalysisOptions> & { profileName?: string } = {}): ReportModel {
+/** The report model, with events read on this thread or on the reader thread (both are checked against the oracle). */
+async function report(db: Db, reader: (typeof READERS)[number], o: Partial<AnalysisOptions> & { profileName?: string } = {}): Promise<ReportModel> {
   const { profileName, ...rest } = o;
-  return analyse(db, { profile: loadProfile(profileName ?? 'linux-block'), warmup: 0, trim: 0.1, trimBy: 'total', version: 'test', ...rest }).model;
+  return (await analyseWith(db, reader, { profile: loadProfile(profileName ?? 'linux-block'), warmup: 0, trim: 0.1, trimBy: 'total', version: 'test', ...rest })).model;
 }
 
 const close = (a: number, b: number, what: string): void => assert.ok(Math.abs(a - b) < 1e-6, `${what}: ${a} ≠ ${b}`);
@@ -34,76 +35,85 @@ describe('linux-block on the real captures equals the independent SQL computatio
       });
       after(() => cleanup());
 
-      for (const opts of [
-        { trim: 0.1, warmup: 0 },
-        { trim: 0, warmup: 0 },
-        { trim: 0.25, warmup: 10 },
-      ]) {
-        it(`trim ${opts.trim}, warm-up ${opts.warmup}: 10 runs of 100 complete requests, every mean to the ns`, () => {
-          const m = report(db, opts);
-          const e = expectedLinuxBlock(db, opts);
-          assert.deepEqual(
-            m.runs.map((r) => [r.run, r.complete, r.incomplete, r.kept]),
-            e.runs.map((r) => [r.run, r.complete, 0, r.kept]),
-          );
+      for (const reader of READERS) {
+        for (const opts of [
+          { trim: 0.1, warmup: 0 },
+          { trim: 0, warmup: 0 },
+          { trim: 0.25, warmup: 10 },
+        ]) {
+          it(`trim ${opts.trim}, warm-up ${opts.warmup}: 10 runs of 100 complete requests, every mean to the ns (events read ${reader})`, async () => {
+            const m = await report(db, reader, opts);
+            const e = expectedLinuxBlock(db, opts);
+            assert.deepEqual(
+              m.runs.map((r) => [r.run, r.complete, r.incomplete, r.kept]),
+              e.runs.map((r) => [r.run, r.complete, 0, r.kept]),
+            );
+            assert.equal(m.runs.length, 10);
+            for (const r of m.runs) assert.equal(r.complete, 100);
+            m.runs.forEach((r, i) => {
+              const x = e.runs[i]!;
+              for (const [s, v] of Object.entries(x.stages_ns)) close(r.stages_ns[s]!, v, `run ${r.run} ${s}`);
+              close(r.total_ns, x.total_ns, `run ${r.run} total`);
+            });
+            assert.deepEqual(
+              m.stages.map((s) => s.name),
+              e.stages.map((s) => s.name),
+            );
+            m.stages.forEach((s, i) => {
+              close(s.mean_ns, e.stages[i]!.mean_ns, s.name);
+              close(s.stddev_ns!, e.stages[i]!.stddev_ns!, `${s.name} stddev`);
+            });
+            close(m.total.mean_ns, e.total.mean_ns, 'total');
+            close(m.stages.reduce((a, s) => a + s.mean_ns, 0), m.total.mean_ns, 'stages add up');
+          });
+        }
+
+        it(`stores every request: SQL over request_stages gives the report’s run means (events read ${reader})`, async () => {
+          const m = await report(db, reader);
+          const rows = db
+            .prepare<{ run: string; stage: string; mean: number; n: number }>(
+              `SELECT run, stage, avg(duration_ns) AS mean, count(*) AS n FROM request_stages
+               WHERE correlation_id = (SELECT id FROM correlations WHERE profile = 'linux-block')
+                 AND request_id IN (SELECT id FROM requests WHERE kept = 1)
+               GROUP BY run, stage`,
+            )
+            .all();
+          assert.equal(rows.length, 60);
+          for (const r of rows) {
+            const run = m.runs.find((x) => x.run === r.run)!;
+            assert.equal(r.n, run.kept);
+            close(r.mean, run.stages_ns[r.stage]!, `${r.run} ${r.stage}`);
+          }
+          const status = db.prepare<{ status: string; n: number }>("SELECT status, count(*) AS n FROM requests WHERE run IS NOT NULL GROUP BY status ORDER BY status").all();
+          assert.deepEqual(status.find((s) => s.status === 'complete')?.n, 1000);
+        });
+
+        it(`--trim-by stage trims each stage on its own (checked against SQL over the stored stages; events read ${reader})`, async () => {
+          const m = await report(db, reader, { trimBy: 'stage' });
+          assert.equal(m.method.stages_add_up, false);
+          const durations = db
+            .prepare<{ run: string; stage: string; d: number }>(
+              `SELECT s.run, s.stage, s.duration_ns AS d FROM request_stages s JOIN requests r ON r.id = s.request_id
+               WHERE r.status = 'complete' AND r.run IS NOT NULL ORDER BY s.run, s.stage, r.seq`,
+            )
+            .all();
+          // The loops below must have something to check: 10 runs × 6 stages, 100 requests each.
           assert.equal(m.runs.length, 10);
-          for (const r of m.runs) assert.equal(r.complete, 100);
-          m.runs.forEach((r, i) => {
-            const x = e.runs[i]!;
-            for (const [s, v] of Object.entries(x.stages_ns)) close(r.stages_ns[s]!, v, `run ${r.run} ${s}`);
-            close(r.total_ns, x.total_ns, `run ${r.run} total`);
-          });
-          assert.deepEqual(
-            m.stages.map((s) => s.name),
-            e.stages.map((s) => s.name),
-          );
-          m.stages.forEach((s, i) => {
-            close(s.mean_ns, e.stages[i]!.mean_ns, s.name);
-            close(s.stddev_ns!, e.stages[i]!.stddev_ns!, `${s.name} stddev`);
-          });
-          close(m.total.mean_ns, e.total.mean_ns, 'total');
-          close(m.stages.reduce((a, s) => a + s.mean_ns, 0), m.total.mean_ns, 'stages add up');
+          let checked = 0;
+          for (const run of m.runs) {
+            assert.deepEqual(Object.keys(run.stages_ns), m.stages.map((s) => s.name));
+            for (const stage of Object.keys(run.stages_ns)) {
+              const v = durations.filter((x) => x.run === run.run && x.stage === stage).map((x) => x.d).sort((a, b) => a - b);
+              assert.equal(v.length, 100, `${run.run} ${stage}`);
+              const k = Math.floor(0.1 * v.length);
+              const kept = v.slice(k, v.length - k);
+              close(run.stages_ns[stage]!, kept.reduce((a, x) => a + x, 0) / kept.length, `${run.run} ${stage}`);
+              checked++;
+            }
+          }
+          assert.equal(checked, 60);
         });
       }
-
-      it('stores every request: SQL over request_stages gives the report’s run means', () => {
-        const m = report(db);
-        const rows = db
-          .prepare<{ run: string; stage: string; mean: number; n: number }>(
-            `SELECT run, stage, avg(duration_ns) AS mean, count(*) AS n FROM request_stages
-             WHERE correlation_id = (SELECT id FROM correlations WHERE profile = 'linux-block')
-               AND request_id IN (SELECT id FROM requests WHERE kept = 1)
-             GROUP BY run, stage`,
-          )
-          .all();
-        assert.equal(rows.length, 60);
-        for (const r of rows) {
-          const run = m.runs.find((x) => x.run === r.run)!;
-          assert.equal(r.n, run.kept);
-          close(r.mean, run.stages_ns[r.stage]!, `${r.run} ${r.stage}`);
-        }
-        const status = db.prepare<{ status: string; n: number }>("SELECT status, count(*) AS n FROM requests WHERE run IS NOT NULL GROUP BY status ORDER BY status").all();
-        assert.deepEqual(status.find((s) => s.status === 'complete')?.n, 1000);
-      });
-
-      it('--trim-by stage trims each stage on its own (checked against SQL over the stored stages)', () => {
-        const m = report(db, { trimBy: 'stage' });
-        assert.equal(m.method.stages_add_up, false);
-        const durations = db
-          .prepare<{ run: string; stage: string; d: number }>(
-            `SELECT s.run, s.stage, s.duration_ns AS d FROM request_stages s JOIN requests r ON r.id = s.request_id
-             WHERE r.status = 'complete' AND r.run IS NOT NULL ORDER BY s.run, s.stage, r.seq`,
-          )
-          .all();
-        for (const run of m.runs) {
-          for (const stage of Object.keys(run.stages_ns)) {
-            const v = durations.filter((x) => x.run === run.run && x.stage === stage).map((x) => x.d).sort((a, b) => a - b);
-            const k = Math.floor(0.1 * v.length);
-            const kept = v.slice(k, v.length - k);
-            close(run.stages_ns[stage]!, kept.reduce((a, x) => a + x, 0) / kept.length, `${run.run} ${stage}`);
-          }
-        }
-      });
     });
   }
 
@@ -162,29 +172,32 @@ describe('linux-block rules on a hand-made trace', () => {
     dirCleanup();
   });
 
-  it('requeue (last issue), last irq on the completing CPU, page-cache hit, incomplete and between-runs requests', () => {
-    const m = report(db, { trim: 0 });
-    const e = expectedLinuxBlock(db, { trim: 0 });
-    assert.deepEqual(
-      m.runs.map((r) => [r.run, r.complete, r.kept, r.incomplete]),
-      [
-        ['a', 3, 3, 0],
-        ['b', 1, 1, 1],
-      ],
-    );
-    m.runs.forEach((r, i) => {
-      for (const [s, v] of Object.entries(e.runs[i]!.stages_ns)) close(r.stages_ns[s]!, v, `${r.run} ${s}`);
+  for (const reader of READERS) {
+    it(`requeue (last issue), last irq on the completing CPU, page-cache hit, incomplete and between-runs requests (events read ${reader})`, async () => {
+      const m = await report(db, reader, { trim: 0 });
+      const e = expectedLinuxBlock(db, { trim: 0 });
+      assert.deepEqual(
+        m.runs.map((r) => [r.run, r.complete, r.kept, r.incomplete]),
+        [
+          ['a', 3, 3, 0],
+          ['b', 1, 1, 1],
+        ],
+      );
+      m.runs.forEach((r, i) => {
+        assert.equal(Object.keys(e.runs[i]!.stages_ns).length, 6, `oracle run ${r.run}`);
+        for (const [s, v] of Object.entries(e.runs[i]!.stages_ns)) close(r.stages_ns[s]!, v, `${r.run} ${s}`);
+      });
+      // Request 1 of run a: bio 12, insert 15, issue 30 (requeued; first issue 20), irq 45 on CPU 0, complete 50, exit 60.
+      const first = db.prepare<{ points: string }>("SELECT points FROM requests WHERE run = 'a' AND status = 'complete' ORDER BY seq LIMIT 1").get()!;
+      assert.deepEqual(JSON.parse(first.points), [0, 2000, 5000, 20000, 35000, 40000, 50000]);
+      assert.equal(m.requests.not_requests, 1);
+      assert.equal(m.requests.outside_runs, 1);
+      assert.ok(m.diagnostics.some((d) => d.code === 'repeated_point' && d.point === 'rq_issue'));
     });
-    // Request 1 of run a: bio 12, insert 15, issue 30 (requeued; first issue 20), irq 45 on CPU 0, complete 50, exit 60.
-    const first = db.prepare<{ points: string }>("SELECT points FROM requests WHERE run = 'a' AND status = 'complete' ORDER BY seq LIMIT 1").get()!;
-    assert.deepEqual(JSON.parse(first.points), [0, 2000, 5000, 20000, 35000, 40000, 50000]);
-    assert.equal(m.requests.not_requests, 1);
-    assert.equal(m.requests.outside_runs, 1);
-    assert.ok(m.diagnostics.some((d) => d.code === 'repeated_point' && d.point === 'rq_issue'));
-  });
+  }
 
-  it('--warmup: a run that warm-up leaves empty is an error naming it (no partial report)', () => {
-    assert.throws(() => report(db, { trim: 0, warmup: 1 }), /run b: --warmup 1 drops all its 1 complete requests; use a smaller --warmup/);
+  it('--warmup: a run that warm-up leaves empty is an error naming it (no partial report)', async () => {
+    await assert.rejects(report(db, 'inline', { trim: 0, warmup: 1 }), /run b: --warmup 1 drops all its 1 complete requests; use a smaller --warmup/);
   });
 });
 

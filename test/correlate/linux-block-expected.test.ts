@@ -80,20 +80,21 @@ for (const variant of ['default', 'tgid', 'tracecmd']) {
     // preparation of the I/O unit, so clat is the figure that brackets the syscall most tightly
     // and is the one compared. The trace measures sys_enter → sys_exit inside the kernel, so its
     // mean must be below fio's (which adds the user/kernel transitions and fio's timing calls) but
-    // close to it. fio does not trim, so the comparison uses the untrimmed trace mean.
-    it("agrees with fio's own per-run mean latency (untrimmed, within 25 %, and below it)", () => {
+    // close to it. fio does not trim, so the comparison uses the untrimmed trace mean. Measured on
+    // the 30 runs of the three captures: 1.54 % to 3.58 % below (README: "1.5–3.6 % below").
+    it("agrees with fio's own per-run mean latency (untrimmed: 1.5 % to 3.6 % below fio's clat)", () => {
+      assert.equal(untrimmed.runs.length, 10);
       for (const r of untrimmed.runs) {
         const f = fio(variant, r.run);
         assert.equal(f.clat_ns.N, r.complete, `run ${r.run}: fio counted ${f.clat_ns.N} reads`);
         assert.equal(f.total_ios, r.complete, `run ${r.run}`);
-        const ratio = r.total_ns / f.clat_ns.mean;
-        assert.ok(ratio < 1, `run ${r.run}: trace ${r.total_ns} ns is not below fio's clat ${f.clat_ns.mean} ns`);
-        assert.ok(ratio > 0.75, `run ${r.run}: trace ${r.total_ns} ns is more than 25 % below fio's clat ${f.clat_ns.mean} ns`);
+        const below = 1 - r.total_ns / f.clat_ns.mean;
+        assert.ok(below >= 0.015 && below <= 0.036, `run ${r.run}: trace ${r.total_ns} ns is ${(below * 100).toFixed(2)} % below fio's clat ${f.clat_ns.mean} ns, not 1.5–3.6 %`);
         assert.ok(f.clat_ns.mean <= f.lat_ns.mean, `run ${r.run}: fio lat < clat`);
       }
       const meanFio = mean(untrimmed.runs.map((r) => fio(variant, r.run).clat_ns.mean));
-      const ratio = untrimmed.total.mean_ns / meanFio;
-      assert.ok(ratio > 0.75 && ratio < 1, `across runs: trace ${untrimmed.total.mean_ns} vs fio ${meanFio}`);
+      const below = 1 - untrimmed.total.mean_ns / meanFio;
+      assert.ok(below >= 0.015 && below <= 0.036, `across runs: trace ${untrimmed.total.mean_ns} ns is ${(below * 100).toFixed(2)} % below fio's ${meanFio} ns`);
     });
   });
 }

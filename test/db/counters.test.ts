@@ -13,9 +13,8 @@ import { migrationSql, openDb, queriesDir, type Db } from '../../src/db/db.js';
 import { ingestFile } from '../../src/ingest/ingest.js';
 import { loadProfile } from '../../src/profiles/index.js';
 import { analyse } from '../../src/pipeline/analyse.js';
-import { SAMPLES, tempDir } from '../helpers.js';
+import { hasShell, SAMPLES, tempDir } from '../helpers.js';
 
-const hasShell = spawnSync('sqlite3', ['-version']).status === 0;
 const CODES = Object.keys(COUNTERS) as CounterCode[];
 
 interface CodeRow {

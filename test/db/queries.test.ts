@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { SAMPLES, tempDir } from '../helpers.js';
+import { hasShell, SAMPLES, tempDir } from '../helpers.js';
 import { migrationSql, openDb, queriesDir, SCHEMA_VERSION, type Db } from '../../src/db/db.js';
 import { bindParams, listNamedQueries, loadNamedQuery, parseNamedQuery, sqlValueOf, tokenizeSql, type NamedQuery, type SqlToken } from '../../src/db/named.js';
 import { InputError, UsageError } from '../../src/core/errors.js';
@@ -19,7 +19,6 @@ import { analyse } from '../../src/pipeline/analyse.js';
 import type { ReportModel } from '../../src/report/model.js';
 
 const Q = queriesDir();
-const hasShell = spawnSync('sqlite3', ['-version']).status === 0;
 
 interface SqlFile {
   file: string;

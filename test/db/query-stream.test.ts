@@ -9,13 +9,12 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { SAMPLES, ingestAll } from '../helpers.js';
+import { hasShell, SAMPLES, ingestAll } from '../helpers.js';
 import { openDb, queriesDir, SCHEMA_VERSION } from '../../src/db/db.js';
 import { namedQueryListing, executeQuery, type QueryResult } from '../../src/db/query.js';
 import { ROWS_REPORTERS, TABLE_WIDTH_BLOCK, changedRowsText, renderRows, type Cell, type RowsFormat } from '../../src/report/rows.js';
 import { InputError, UsageError } from '../../src/core/errors.js';
 
-const hasShell = spawnSync('sqlite3', ['-version']).status === 0;
 const FORMATS = Object.keys(ROWS_REPORTERS) as RowsFormat[];
 const MANY = 200_000;
 

@@ -11,7 +11,8 @@ import fc from 'fast-check';
 import { ftraceText } from '../../parsers/ftrace/index.js';
 import { hexCanon } from '../../parsers/ftrace/line.js';
 import type { IngestCode as DiagCode } from '../../src/core/counters.js';
-import { LineTokenizer } from '../../src/core/lines.js';
+import { LineTokenizer, MAX_LINE_BYTES } from '../../src/core/lines.js';
+import { ParseError } from '../../src/core/errors.js';
 import { secondsToNs } from '../../src/core/time.js';
 import type { ParseOptions, RecordSink, SourceFacts, TraceEvent } from '../../src/core/types.js';
 
@@ -185,22 +186,35 @@ describe('property: LineTokenizer', () => {
     );
   });
 
-  it(
-    'the 1 MiB line limit does not depend on chunking for multi-byte text',
-
-    () => {
-      const buf = Buffer.from('€'.repeat(400_000) + '\n', 'utf8');
-      const run = (step: number): string => {
-        try {
-          const tok = new LineTokenizer(() => {});
-          for (let i = 0; i < buf.length; i += step) tok.write(buf.subarray(i, i + step));
-          tok.end();
-          return 'ok';
-        } catch (e) {
-          return (e as Error).name;
-        }
-      };
-      assert.equal(run(buf.length), run(65536));
-    },
-  );
+  it('a line of exactly 1 MiB is accepted, one byte more is refused naming its line number, whatever the chunking', () => {
+    assert.equal(MAX_LINE_BYTES, 1_048_576);
+    const exact = '€'.repeat(349_525) + 'a'; // 3 × 349,525 + 1 bytes: chunk cuts fall inside characters
+    assert.equal(Buffer.byteLength(exact), MAX_LINE_BYTES);
+    /** Byte lengths of the lines delivered, or the error. */
+    const tokenize = (text: string, chunk: number): number[] | Error => {
+      const buf = Buffer.from(text, 'utf8');
+      const lengths: number[] = [];
+      try {
+        const tok = new LineTokenizer((l) => void lengths.push(Buffer.byteLength(l)));
+        for (let i = 0; i < buf.length; i += chunk) tok.write(buf.subarray(i, i + chunk));
+        tok.end();
+        return lengths;
+      } catch (e) {
+        return e as Error;
+      }
+    };
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 16_384, max: 2 * MAX_LINE_BYTES }), fc.boolean(), (linesBefore, chunk, newline) => {
+        const head = 'ab\n'.repeat(linesBefore);
+        const end = newline ? '\nnext\n' : '';
+        assert.deepEqual(tokenize(head + exact + end, chunk), [...Array<number>(linesBefore).fill(2), MAX_LINE_BYTES, ...(newline ? [4] : [])]);
+        const tooLong = tokenize(head + exact + 'b' + end, chunk);
+        const n = linesBefore + 1;
+        assert.ok(tooLong instanceof ParseError, `chunk ${chunk}: a line of ${MAX_LINE_BYTES + 1} bytes was accepted`);
+        assert.equal(tooLong.line, n);
+        assert.equal(tooLong.message, `line ${n} is longer than 1 MiB: this is not a trace line`);
+      }),
+      { numRuns: 12, examples: [[0, 2 * MAX_LINE_BYTES, true], [2, 65_536, false], [1, MAX_LINE_BYTES, true]] },
+    );
+  });
 });

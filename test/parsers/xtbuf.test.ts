@@ -137,6 +137,81 @@ describe('xtbuf writer + parsers: round trip', () => {
   });
 });
 
+/**
+ * A dump assembled byte by byte from shared/specs/xtbuf-format.md, with literal offsets and values
+ * (neither the writer nor the parser's layout constants): a layout error shared by the writer and
+ * the parser cancels out in every round trip, not here. Ring of 2 records, 3 written: the oldest
+ * survivor (write index 1) sits at slot 3 % 2 = 1, the newest (write index 2) at slot 0.
+ */
+function handAssembledDump(): Buffer {
+  const b = Buffer.alloc(232); // header 64 + probe table 8 + 2 × 32 + ring 2 × 48
+  b.write('XTRCBUF1', 0, 'latin1'); // magic
+  b.writeUInt32LE(1, 8); // version
+  b.writeUInt32LE(48, 12); // record_size
+  b.writeUInt32LE(1, 16); // clock: CLOCK_MONOTONIC ns
+  b.writeUInt32LE(4321, 20); // pid
+  b.writeBigUInt64LE(0n, 24); // tsc_hz
+  b.writeBigUInt64LE(2n, 32); // capacity
+  b.writeBigUInt64LE(3n, 40); // written
+  b.write('tapdisk', 48, 'latin1'); // comm, NUL-padded to 16
+  b.writeUInt32LE(2, 64); // nprobes
+  b.writeUInt32LE(0, 68); // reserved
+  b.write('td_get_req', 72, 'latin1'); // probe 0, NUL-padded to 32
+  b.write('td_put_rsp', 104, 'latin1'); // probe 1
+  // slot 0 (offset 136): write index 2, td_put_rsp id=7 status=-5
+  b.writeBigUInt64LE(1_000_002_000n, 136 + 0); // ts
+  b.writeBigUInt64LE(7n, 136 + 16); // id
+  b.writeUInt16LE(1, 136 + 32); // probe
+  b.writeInt16LE(-5, 136 + 38); // status
+  b.writeUInt16LE(0b1000_0010, 136 + 40); // valid: id, status
+  // slot 1 (offset 184): write index 1, td_get_req with every field but status
+  b.writeBigUInt64LE(1_000_000_500n, 184 + 0); // ts
+  b.writeBigUInt64LE(2048n, 184 + 8); // sector
+  b.writeBigUInt64LE(7n, 184 + 16); // id
+  b.writeUInt32LE(51712, 184 + 24); // vdev
+  b.writeUInt32LE(8, 184 + 28); // nsec
+  b.writeUInt16LE(0, 184 + 32); // probe
+  b.writeUInt16LE(3, 184 + 34); // domid
+  b.writeUInt8(1, 184 + 36); // ring
+  b.writeUInt8(0x57, 184 + 37); // op 'W'
+  b.writeUInt16LE(0b0111_1111, 184 + 40); // valid: sector, id, vdev, nsec, domid, ring, op
+  return b;
+}
+
+describe('xtbuf binary layout, against bytes assembled from the specification', () => {
+  const context = { cpu: null, pid: 4321, tgid: 4321, comm: 'tapdisk', flags: null, part: null };
+
+  it('the parser reads exactly the specified records, oldest first, and the overwritten one as lost', () => {
+    const out = parse(xtbufBinary, handAssembledDump());
+    assert.deepEqual(out.events, [
+      { line: 1, ts: 1_000_000_500, ...context, name: 'td_get_req', args: 'id=7 sector=2048 vdev=51712 nsec=8 domid=3 ring=1 op=W' },
+      { line: 2, ts: 1_000_002_000, ...context, name: 'td_put_rsp', args: 'id=7 status=-5' },
+    ]);
+    assert.deepEqual(
+      out.diags.map((d) => [d.code, d.count]),
+      [['xtbuf_ring_wrapped', 1]],
+    );
+    assert.deepEqual(out.facts, { variant: 'xtbuf', clock: 'monotonic', clockKind: 'ns', pid: 4321, comm: 'tapdisk', entriesInBuffer: 2, entriesWritten: 3 });
+  });
+
+  it('the writer produces exactly those bytes', () => {
+    const written = encodeXtbuf({
+      clock: 'monotonic',
+      pid: 4321,
+      comm: 'tapdisk',
+      tscHz: 0,
+      capacity: 2,
+      probes: ['td_get_req', 'td_put_rsp'],
+      records: [
+        { ts: 999_999_000, probe: 'td_get_req', id: 6 }, // overwritten
+        { ts: 1_000_000_500, probe: 'td_get_req', sector: 2048, id: 7, vdev: 51712, nsec: 8, domid: 3, ring: 1, op: 'W' },
+        { ts: 1_000_002_000, probe: 'td_put_rsp', id: 7, status: -5 },
+      ],
+    });
+    assert.equal(written.toString('hex'), handAssembledDump().toString('hex'));
+  });
+});
+
 describe('xtbuf ring wrap', () => {
   const records: XtbufRecord[] = Array.from({ length: 11 }, (_, i) => ({ ts: 1000 + i, probe: PROBES[i % 4]!, id: i }));
   const d = dump(records, { capacity: 4 });

@@ -6,6 +6,7 @@ import { ingestSummaryJson, type IngestResult } from '../../ingest/ingest.js';
 import { toJson } from '../../report/format.js';
 import { errColor, writeOutput } from '../output.js';
 import { dbOption, parseDomain, parseHz } from '../options.js';
+import { ingestTestHooks, signalWhenGrown } from '../test-hooks.js';
 
 interface IngestFlags {
   db: string;
@@ -42,17 +43,15 @@ Each file is one transaction: it is stored whole or not at all. Ingesting the sa
 
 async function ingest(files: string[], o: IngestFlags): Promise<number> {
   if (files.filter((f) => f === '-').length > 1) throw new UsageError('standard input (-) can be given once');
-  const maxPages = Number(process.env['XTRACE_TEST_MAX_PAGE_COUNT'] ?? 0);
-  const session = openIngestSession(o.db, { maxPageCount: maxPages });
+  const hooks = ingestTestHooks();
+  const session = openIngestSession(o.db, hooks.session);
   const ac = new AbortController();
   const onSig = () => ac.abort();
   process.on('SIGINT', onSig);
   process.on('SIGTERM', onSig);
   const results: IngestResult[] = [];
   let failed = 0;
-  // Test hook (interruption tests): the process signals itself after N events.
-  const abortAfter = Number(process.env['XTRACE_TEST_KILL_AFTER_EVENTS'] ?? 0);
-  const testSignal = process.env['XTRACE_TEST_SIGNAL'] ?? 'SIGKILL';
+  const onEvent = hooks.signal ? signalWhenGrown(session.db, hooks.signal) : undefined;
   try {
     for (const f of files) {
       if (ac.signal.aborted) break;
@@ -63,7 +62,7 @@ async function ingest(files: string[], o: IngestFlags): Promise<number> {
           ...(o.tscHz !== undefined ? { tscHz: o.tscHz } : {}),
           signal: ac.signal,
           ...(showProgress ? { onProgress: progress(f) } : {}),
-          ...(abortAfter > 0 ? { onEvent: onceAfter(abortAfter, () => process.kill(process.pid, testSignal as NodeJS.Signals)) } : {}),
+          ...(onEvent ? { onEvent } : {}),
         });
         if (showProgress) process.stderr.write('\r\x1b[K');
         results.push(r);
@@ -83,16 +82,6 @@ async function ingest(files: string[], o: IngestFlags): Promise<number> {
   }
   if (o.json) writeOutput(toJson(ingestSummaryJson(results, { db: o.db, failed, peakRssBytes: process.resourceUsage().maxRSS * 1024 })) + '\n', undefined);
   return failed > 0 ? 2 : 0;
-}
-
-function onceAfter(n: number, fn: () => void): (count: number) => void {
-  let fired = false;
-  return (count) => {
-    if (!fired && count >= n) {
-      fired = true;
-      fn();
-    }
-  };
 }
 
 function summaryLine(r: IngestResult): string {

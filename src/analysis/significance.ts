@@ -7,6 +7,10 @@
  *    tie-corrected variance and a continuity correction (what R's wilcox.test(correct = TRUE) and
  *    SciPy's mannwhitneyu(method = 'asymptotic') do).
  *  - bootstrapDeltaCI: seeded percentile bootstrap interval of mean(b) − mean(a).
+ *  - welchEquivalence: Schuirmann's two one-sided tests (TOST) of |mean(b) − mean(a)| < margin
+ *    with Welch's standard error and degrees of freedom, and its dual, the (1 − 2α) interval.
+ *  - holmAdjust: Holm's step-down adjusted p-values (family-wise error control, any dependence).
+ *  - twoSampleSizePerGroup: the normal-approximation sample size of a one-sided two-sample test.
  *
  * Sign convention everywhere: positive delta / t / z means b (the candidate) is larger (slower).
  *
@@ -24,6 +28,8 @@
  *  - normalCdf: Φ(z) = ½ erfc(−z/√2), erfc(x) = Q(½, x²) (regularized upper incomplete gamma:
  *    series for x² < 1.5, Lentz continued fraction above). Relative accuracy ~1e-15 also deep in
  *    the lower tail.
+ *  - studentTQuantile (and the normal quantile as df = ∞): bisection on the two-sided tail above,
+ *    to the last bit of the double.
  */
 import { mean, sampleVariance } from 'simple-statistics';
 
@@ -255,6 +261,35 @@ export function studentTTwoSidedP(t: number, df: number): number {
   return tTwoSidedTail(t, df);
 }
 
+/**
+ * Quantile of Student's t: the t with P(T ≤ t) = q, for df > 0 (fractional as in Welch; Infinity
+ * gives the standard normal quantile). ±Infinity at q = 0 and 1, NaN outside [0, 1] or for df ≤ 0.
+ * Found by bisection on the two-sided tail (monotone, accurate in the far tails), so it inverts
+ * studentTCdf to the last bit.
+ */
+export function studentTQuantile(q: number, df: number): number {
+  if (!(q >= 0 && q <= 1) || !(df > 0)) return NaN;
+  if (q === 0) return -Infinity;
+  if (q === 1) return Infinity;
+  if (q === 0.5) return 0;
+  const tail = 2 * Math.min(q, 1 - q); // P(|T| > t) at the answer
+  let lo = 0;
+  let hi = 1;
+  while (tTwoSidedTail(hi, df) > tail) {
+    lo = hi;
+    hi *= 2;
+    if (hi === Infinity) break;
+  }
+  for (let k = 0; k < 2000 && hi - lo > EPS * hi; k++) {
+    const mid = lo + (hi - lo) / 2;
+    if (mid === lo || mid === hi) break;
+    if (tTwoSidedTail(mid, df) > tail) lo = mid;
+    else hi = mid;
+  }
+  const t = lo + (hi - lo) / 2;
+  return q > 0.5 ? t : -t;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Tests
 // ---------------------------------------------------------------------------------------------
@@ -279,8 +314,10 @@ function moments(x: readonly number[]): { mean: number; variance: number } {
 }
 
 export interface WelchResult {
-  /** (meanB − meanA) / √(varA/nA + varB/nB): positive when b is larger. */
+  /** (meanB − meanA) / se: positive when b is larger. */
   t: number;
+  /** Standard error of the delta, √(varA/nA + varB/nB); 0 when both variances are 0. */
+  se: number;
   /** Welch–Satterthwaite degrees of freedom; NaN when both variances are 0 (undefined). */
   df: number;
   /** Two-sided p-value. */
@@ -305,18 +342,92 @@ export function welchTTest(a: readonly number[], b: readonly number[]): WelchRes
   const sa = ma.variance / a.length; // squared standard error of mean(a)
   const sb = mb.variance / b.length;
   const se2 = sa + sb;
-  const base = { meanA: ma.mean, meanB: mb.mean, delta };
+  const base = { se: Math.sqrt(se2), meanA: ma.mean, meanB: mb.mean, delta };
   if (se2 === 0) {
     if (delta === 0) return { t: 0, df: NaN, p: 1, ...base };
     return { t: delta > 0 ? Infinity : -Infinity, df: NaN, p: 0, ...base };
   }
-  const t = delta / Math.sqrt(se2);
+  const t = delta / base.se;
   // df = se2² / (sa²/(nA−1) + sb²/(nB−1)), written with the shares sa/se2, sb/se2 ∈ [0, 1] so
   // that nothing over- or underflows.
   const ra = sa / se2;
   const rb = sb / se2;
   const df = 1 / ((ra * ra) / (a.length - 1) + (rb * rb) / (b.length - 1));
   return { t, df, p: studentTTwoSidedP(t, df), ...base };
+}
+
+export interface EquivalenceResult {
+  welch: WelchResult;
+  /** The (1 − 2α) interval of meanB − meanA: delta ± t_{1−α, df} · se (a point when se = 0). */
+  interval: [number, number];
+  /** One-sided p of H0 "delta ≤ −margin": P(T ≥ (delta + margin) / se). */
+  pLower: number;
+  /** One-sided p of H0 "delta ≥ +margin": P(T ≤ (delta − margin) / se). */
+  pUpper: number;
+  /** The TOST p, max(pLower, pUpper). */
+  p: number;
+  /** Both one-sided tests reject at α, that is the interval lies strictly inside (−margin, +margin). */
+  equivalent: boolean;
+}
+
+/**
+ * Equivalence test of two samples (Schuirmann's two one-sided tests, TOST): is |meanB − meanA|
+ * smaller than `margin` (≥ 0; with 0 nothing is equivalent)? Each one-sided test is Welch's t at level α (same standard error and
+ * Welch–Satterthwaite df as welchTTest); both reject exactly when the (1 − 2α) interval lies inside
+ * ±margin, which is how `equivalent` is decided. α in (0, ½). When both variances are 0 the
+ * interval is the point delta and the p-values are 0 or 1.
+ */
+export function welchEquivalence(a: readonly number[], b: readonly number[], o: { margin: number; alpha: number }): EquivalenceResult {
+  if (!(o.margin >= 0) || !Number.isFinite(o.margin)) throw new RangeError(`margin ${o.margin}: expected a finite number ≥ 0`);
+  if (!(o.alpha > 0 && o.alpha < 0.5)) throw new RangeError(`alpha ${o.alpha}: expected a fraction in (0, 0.5)`);
+  const welch = welchTTest(a, b);
+  const { delta, se, df } = welch;
+  if (se === 0) {
+    const pLower = delta > -o.margin ? 0 : 1;
+    const pUpper = delta < o.margin ? 0 : 1;
+    return { welch, interval: [delta, delta], pLower, pUpper, p: Math.max(pLower, pUpper), equivalent: pLower === 0 && pUpper === 0 };
+  }
+  const half = studentTQuantile(1 - o.alpha, df) * se;
+  const interval: [number, number] = [delta - half, delta + half];
+  const pLower = 1 - studentTCdf((delta + o.margin) / se, df);
+  const pUpper = studentTCdf((delta - o.margin) / se, df);
+  return { welch, interval, pLower, pUpper, p: Math.max(pLower, pUpper), equivalent: interval[0] > -o.margin && interval[1] < o.margin };
+}
+
+/**
+ * Holm's step-down adjusted p-values (S. Holm, "A simple sequentially rejective multiple test
+ * procedure", Scand. J. Statist. 6, 1979), as R's p.adjust(method = "holm"): with the m p-values
+ * in ascending order p(1) ≤ … ≤ p(m), p̃(i) = min(1, max_{j ≤ i} (m − j + 1) p(j)). Rejecting every
+ * hypothesis with p̃ < α keeps the probability of any false rejection ≤ α whatever the dependence
+ * between the tests. Null entries are not in the family (m counts the others) and stay null.
+ */
+export function holmAdjust(p: readonly (number | null)[]): (number | null)[] {
+  const family = p.flatMap((v, i) => (v === null ? [] : [{ v, i }]));
+  for (const { v, i } of family) if (!(v >= 0 && v <= 1)) throw new RangeError(`p[${i}] = ${v}: expected a p-value in [0, 1]`);
+  family.sort((x, y) => x.v - y.v || x.i - y.i);
+  const out: (number | null)[] = p.map(() => null);
+  let running = 0;
+  family.forEach(({ v, i }, rank) => {
+    running = Math.max(running, Math.min(1, (family.length - rank) * v));
+    out[i] = running;
+  });
+  return out;
+}
+
+/**
+ * Units per group for a one-sided two-sample test at level α to detect `difference` with the
+ * given power, the usual normal-approximation formula
+ *   n = (z_{1−α} + z_{power})² (varA + varB) / difference²
+ * (varA, varB: the variances of one unit on each side), rounded up. Infinity when difference is
+ * 0 (and the variances are not), 1 when both variances are 0.
+ */
+export function twoSampleSizePerGroup(o: { varA: number; varB: number; difference: number; alpha: number; power: number }): number {
+  if (!(o.varA >= 0 && o.varB >= 0)) throw new RangeError(`variances ${o.varA}, ${o.varB}: expected numbers ≥ 0`);
+  if (!(o.alpha > 0 && o.alpha < 1) || !(o.power > 0 && o.power < 1)) throw new RangeError(`alpha ${o.alpha}, power ${o.power}: expected fractions in (0, 1)`);
+  if (o.varA + o.varB === 0) return 1;
+  if (o.difference === 0) return Infinity;
+  const z = studentTQuantile(1 - o.alpha, Infinity) + studentTQuantile(o.power, Infinity);
+  return Math.max(1, Math.ceil((z * z * (o.varA + o.varB)) / (o.difference * o.difference)));
 }
 
 export interface MannWhitneyResult {

@@ -3,7 +3,7 @@
  * $GITHUB_STEP_SUMMARY), json (the versioned contract), junit (one testcase per stage).
  */
 import type { ChalkInstance } from 'chalk';
-import { formatNs, formatP, formatSignedNs, pct, signedPct, toJson } from '../report/format.js';
+import { formatNs, formatP, formatSignedNs, pct, pctPrecise, signedPct, toJson } from '../report/format.js';
 import type { Comparison, StageComparison, Verdict } from './compare.js';
 
 export interface CompareReporter {
@@ -19,7 +19,13 @@ function rows(c: Comparison): StageComparison[] {
 }
 function headline(c: Comparison): string {
   const n = c.counts;
-  return `${c.verdict.toUpperCase()}: ${n.regressed} regressed, ${n.improved} improved, ${n.inconclusive} inconclusive, ${n.same} same (threshold ${pct(c.options.threshold)} and ${c.options.floor_ns} ns, alpha ${c.options.alpha}; baseline ${c.baseline.runs} runs, candidate ${c.candidate.runs} runs)`;
+  return `${c.verdict.toUpperCase()}: ${n.regressed} regressed, ${n.improved} improved, ${n.inconclusive} inconclusive, ${n.same} same (threshold ${pct(c.options.threshold)} and ${c.options.floor_ns} ns, alpha ${c.options.alpha} family-wise (Holm), same: the ${pctPrecise(c.options.equivalence_level)} interval within that size; baseline ${c.baseline.runs} runs, candidate ${c.candidate.runs} runs)`;
+}
+/** Why each stage that is not `same` got its verdict, the stage's name written by `name`. */
+function reasons(c: Comparison, name: (n: string) => string): string[] {
+  return rows(c)
+    .filter((r) => r.verdict !== 'same')
+    .map((r) => `${name(r.name)}: ${r.verdict}: ${r.why}`);
 }
 
 const table: CompareReporter = {
@@ -29,17 +35,14 @@ const table: CompareReporter = {
     const w = Math.max(5, ...rows(c).map((r) => [...r.name].length)) + 2;
     const paint = (v: Verdict, s: string): string => (v === 'regressed' ? k.red(s) : v === 'improved' ? k.green(s) : v === 'inconclusive' ? k.yellow(s) : s);
     const out = [k.bold(`xtrace compare · profile ${c.profile}`), paint(c.verdict, headline(c)), ''];
-    out.push(k.dim(`${'stage'.padEnd(w)}${'baseline'.padStart(14)}${'candidate'.padStart(14)}${'delta'.padStart(14)}${'Δ%'.padStart(9)}${'p (runs)'.padStart(10)}${'p (req.)'.padStart(10)}  verdict`));
+    out.push(k.dim(`${'stage'.padEnd(w)}${'baseline'.padStart(14)}${'candidate'.padStart(14)}${'delta'.padStart(14)}${'Δ%'.padStart(9)}${'p (runs)'.padStart(10)}${'p (Holm)'.padStart(10)}${'p (req.)'.padStart(10)}  verdict`));
     for (const r of rows(c)) {
       out.push(
-        `${r.name.padEnd(w)}${formatNs(r.baseline_ns).padStart(14)}${formatNs(r.candidate_ns).padStart(14)}${formatSignedNs(r.delta_ns).padStart(14)}${signedPct(r.delta_pct).padStart(9)}${formatP(r.p_value).padStart(10)}${formatP(r.p_value_requests).padStart(10)}  ${paint(r.verdict, r.verdict)}`,
+        `${r.name.padEnd(w)}${formatNs(r.baseline_ns).padStart(14)}${formatNs(r.candidate_ns).padStart(14)}${formatSignedNs(r.delta_ns).padStart(14)}${signedPct(r.delta_pct).padStart(9)}${formatP(r.p_value).padStart(10)}${formatP(r.p_adjusted).padStart(10)}${formatP(r.p_value_requests).padStart(10)}  ${paint(r.verdict, r.verdict)}`,
       );
     }
-    const notable = rows(c).filter((r) => r.verdict !== 'same');
-    if (notable.length) {
-      out.push('');
-      for (const r of notable) out.push(`${r.name}: ${r.why}`);
-    }
+    const why = reasons(c, (n) => n);
+    if (why.length) out.push('', ...why);
     return out.join('\n') + '\n';
   },
 };
@@ -49,12 +52,17 @@ const markdown: CompareReporter = {
   description: 'a table for $GITHUB_STEP_SUMMARY or a PR comment',
   render(c) {
     const out = [`### xtrace compare: \`${c.profile}\` — ${MARK[c.verdict]}`, '', headline(c) + '.', ''];
-    out.push('| stage | baseline | candidate | delta | Δ% | p (runs) | p (requests) | 95% CI of delta | verdict |', '|---|---:|---:|---:|---:|---:|---:|---|---|');
+    const level = pctPrecise(c.options.equivalence_level);
+    out.push(`| stage | baseline | candidate | delta | Δ% | p (runs) | p (Holm) | p (requests) | 95% CI of delta | ${level} interval (± size that matters) | verdict |`, '|---|---:|---:|---:|---:|---:|---:|---:|---|---|---|');
+    const interval = (v: [number, number] | null): string => (v ? `${formatSignedNs(v[0])} … ${formatSignedNs(v[1])}` : '–');
     for (const r of rows(c)) {
-      const ci = r.ci_ns ? `${formatSignedNs(r.ci_ns[0])} … ${formatSignedNs(r.ci_ns[1])} (${r.ci_unit})` : '–';
+      const ci = r.ci_ns ? `${interval(r.ci_ns)} (${r.ci_unit})` : '–';
+      const eq = r.equivalence_ci_ns ? `${interval(r.equivalence_ci_ns)} (±${formatNs(r.margin_ns)}, ${r.equivalence_unit})` : '–';
       const name = r.name === 'total' ? '**total**' : `\`${r.name}\``;
-      out.push(`| ${name} | ${formatNs(r.baseline_ns)} | ${formatNs(r.candidate_ns)} | ${formatSignedNs(r.delta_ns)} | ${signedPct(r.delta_pct)} | ${formatP(r.p_value)} | ${formatP(r.p_value_requests)} | ${ci} | ${MARK[r.verdict]} |`);
+      out.push(`| ${name} | ${formatNs(r.baseline_ns)} | ${formatNs(r.candidate_ns)} | ${formatSignedNs(r.delta_ns)} | ${signedPct(r.delta_pct)} | ${formatP(r.p_value)} | ${formatP(r.p_adjusted)} | ${formatP(r.p_value_requests)} | ${ci} | ${eq} | ${MARK[r.verdict]} |`);
     }
+    const why = reasons(c, (n) => `\`${n}\``);
+    if (why.length) out.push('', ...why.map((w) => `- ${w}`));
     out.push('', `Baseline: \`${c.baseline.source}\` (${c.baseline.kind}). Candidate: \`${c.candidate.source}\` (${c.candidate.kind}).`);
     return out.join('\n') + '\n';
   },
@@ -74,7 +82,7 @@ function xml(s: string): string {
 
 const junit: CompareReporter = {
   name: 'junit',
-  description: 'JUnit XML: one testcase per stage, <failure> when regressed, <skipped> when inconclusive',
+  description: 'JUnit XML: one testcase per stage, <failure> when regressed, <skipped> when inconclusive (improved and same pass)',
   render(c) {
     const all = rows(c);
     const failures = all.filter((r) => r.verdict === 'regressed').length;

@@ -21,6 +21,12 @@ export interface Side {
   names: string[];
   /** [name][run]: the run means. */
   runMeans: number[][];
+  /**
+   * [name]: how far the clock offsets between domains may move the stage's mean (± ns; the
+   * report's uncertainty_ns, 0 within one domain). The total's is 0 when it starts and ends in one
+   * domain, else the sum over its stages (a bound).
+   */
+  clockUncertaintyNs: number[];
   /** [name]: the kept per-request latencies (database sides only). */
   requests: Float64Array[] | null;
   runs: number;
@@ -91,6 +97,7 @@ function fromJson(path: string): Side {
     method: { warmup: m.method.warmup, trim: m.method.trim, trim_by: m.method.trim_by },
     names,
     runMeans: names.map((n) => m.runs.map((r) => (n === 'total' ? r.total_ns : r.stages_ns[n]!))),
+    clockUncertaintyNs: clockUncertainty(m),
     requests: null,
     runs: m.runs.length,
   };
@@ -114,12 +121,23 @@ function fromDb(path: string, o: SideOptions): Side {
       method: { warmup: o.warmup, trim: o.trim, trim_by: o.trimBy },
       names,
       runMeans: names.map((n) => m.runs.map((r) => (n === 'total' ? r.total_ns : r.stages_ns[n]!))),
+      clockUncertaintyNs: clockUncertainty(m),
       requests,
       runs: m.runs.length,
     };
   } finally {
     db.close();
   }
+}
+
+/** Side.clockUncertaintyNs of a report: per stage, then the total. */
+function clockUncertainty(m: ReportModel): number[] {
+  // (A saved report from before uncertainty_ns existed counts as exact.)
+  const stages = m.stages.map((s) => s.uncertainty_ns ?? 0);
+  const first = m.stages[0];
+  const last = m.stages[m.stages.length - 1];
+  const total = !first || !last || first.from_domain === last.to_domain ? 0 : stages.reduce((a, b) => a + b, 0);
+  return [...stages, total];
 }
 
 function concat(parts: Float64Array[]): Float64Array {

@@ -2,19 +2,25 @@
  * The statistics behind `xtrace compare` (src/analysis/significance.ts): the distribution
  * functions against published table values and closed forms, Welch and Mann–Whitney against
  * published worked examples (sources in the comments), the bootstrap's determinism and coverage,
- * and fast-check properties (symmetry under swapping sides, translation invariance, p ∈ [0, 1]).
+ * the equivalence test (TOST) and Holm's adjustment against published examples, the sample-size
+ * formula against the normal table, and fast-check properties (symmetry under swapping sides,
+ * translation invariance, p ∈ [0, 1], the TOST's duality with its interval).
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import {
   bootstrapDeltaCI,
+  holmAdjust,
   logGamma,
   mannWhitneyU,
   normalCdf,
   regIncBeta,
   studentTCdf,
+  studentTQuantile,
   studentTTwoSidedP,
+  twoSampleSizePerGroup,
+  welchEquivalence,
   welchTTest,
 } from '../../src/analysis/significance.js';
 
@@ -74,6 +80,28 @@ describe('Student t distribution', () => {
       // Two-sided p at the two-sided critical value.
       close(studentTTwoSidedP(t, df), 2 * (1 - q), 0.02, 1e-5, `p(${t}; ${df})`);
     }
+  });
+
+  it('quantile: the published critical values, and the inverse of the CDF', () => {
+    for (const [q, df, t] of table) {
+      close(studentTQuantile(q, df), t, 0, 5e-4, `t_{${q}, ${df}}`);
+      close(studentTQuantile(1 - q, df), -t, 0, 5e-4, `t_{${1 - q}, ${df}}`);
+    }
+    // z quantiles of the standard normal table: z_{0.975} = 1.959964, z_{0.95} = 1.644854, z_{0.8} = 0.841621.
+    close(studentTQuantile(0.975, Infinity), 1.959964, 0, 5e-7);
+    close(studentTQuantile(0.95, Infinity), 1.644854, 0, 5e-7);
+    close(studentTQuantile(0.8, Infinity), 0.841621, 0, 5e-7);
+    fc.assert(
+      fc.property(fc.double({ min: 1e-12, max: 1 - 1e-12, noNaN: true }), fc.double({ min: 0.5, max: 1e7, noNaN: true }), (q, df) => {
+        const t = studentTQuantile(q, df);
+        close(studentTCdf(t, df), q, 1e-9, 1e-15, `F(t_{${q}, ${df}})`);
+      }),
+    );
+    same(studentTQuantile(0.5, 3), 0);
+    same(studentTQuantile(0, 3), -Infinity);
+    same(studentTQuantile(1, 3), Infinity);
+    same(studentTQuantile(1.5, 3), NaN);
+    same(studentTQuantile(0.9, 0), NaN);
   });
 
   it('is symmetric: F(−t) = 1 − F(t), F(0) = ½, two-sided p = 2 F(−|t|)', () => {
@@ -243,6 +271,7 @@ describe('welchTTest', () => {
     close(r.df, 6464.16 / 361.12, 1e-13);
     close(r.df, 17.9, 0, 5e-3);
     close(r.p, 0.08356, 0, 5e-6);
+    close(r.se, Math.sqrt(26.8 / 90), 1e-14);
     const s = welchTTest(ts2, ts1);
     same(s.t, -r.t);
     same(s.p, r.p);
@@ -399,14 +428,11 @@ describe('mannWhitneyU', () => {
     assert.throws(() => mannWhitneyU([1, NaN], [1]), RangeError);
   });
 
-  it('ranks 100k values per side quickly', () => {
+  it('ranks 100k values per side', () => {
     const rnd = lcg(3);
     const a = Array.from({ length: 100_000 }, () => Math.floor(rnd() * 5000)); // many ties
     const b = Array.from({ length: 100_000 }, () => Math.floor(rnd() * 5000) + 50);
-    const t0 = performance.now();
     const r = mannWhitneyU(a, b);
-    const ms = performance.now() - t0;
-    assert.ok(ms < 1000, `${ms} ms`);
     assert.ok(r.z > 4 && r.p < 1e-4, JSON.stringify(r)); // a shift of 1% of the range is detected (z ≈ 7.7)
     assert.ok(Number.isInteger(2 * r.u));
   });
@@ -522,14 +548,11 @@ describe('bootstrapDeltaCI', () => {
     close(shi, -lo, 0, 0.1 * width);
   });
 
-  it('handles 10k values per side within a second', () => {
+  it('handles 10k values per side', () => {
     const gen = lcg(5);
     const x = normalSample(10_000, 5e6, 1e5, gen);
     const y = normalSample(10_000, 5.01e6, 1e5, gen);
-    const t0 = performance.now();
     const [lo, hi] = bootstrapDeltaCI(x, y);
-    const ms = performance.now() - t0;
-    assert.ok(ms < 1000, `${ms} ms`);
     assert.ok(lo < 1e4 && 1e4 < hi && lo > 0, `[${lo}, ${hi}]`);
   });
 
@@ -541,5 +564,130 @@ describe('bootstrapDeltaCI', () => {
     assert.throws(() => bootstrapDeltaCI([1], [1], { resamples: 0 }), RangeError);
     assert.throws(() => bootstrapDeltaCI([1], [1], { seed: 0.5 }), RangeError);
     assert.throws(() => bootstrapDeltaCI([1, Infinity], [1]), RangeError);
+  });
+});
+
+describe('welchEquivalence (TOST)', () => {
+  // NCSS's worked example "Two-Sample T-Test for Equivalence" (yields of two processes), as
+  // checked in the TOSTER R package (tests/testthat/test-NCSS1.R: t_TOST(x = yieldA, y = yieldB,
+  // low_eqbound = -110, high_eqbound = 110, var.equal = FALSE, alpha = .025)): Welch df 19.169,
+  // SE 53.618547, estimate mean(A) − mean(B) = −8.1153846, 95 % interval −120.27336 … 104.04259,
+  // one-sided p 0.03628 (lower bound) and 0.02002 (upper bound).
+  const yieldA = [452, 874, 554, 447, 356, 754, 558, 574, 664, 682, 547, 435, 245];
+  const yieldB = [546, 547, 774, 465, 459, 665, 467, 365, 589, 534, 456, 651, 654, 665, 546, 537];
+
+  it('matches the published NCSS / TOSTER example', () => {
+    // Our delta is b − a: b = yieldA, a = yieldB.
+    const r = welchEquivalence(yieldB, yieldA, { margin: 110, alpha: 0.025 });
+    close(r.welch.df, 19.169, 0, 5e-4);
+    close(r.welch.se, 53.618547, 0, 5e-7);
+    close(r.welch.delta, -8.1153846, 0, 5e-8);
+    close(r.interval[0], -120.27336, 0, 5e-6);
+    close(r.interval[1], 104.04259, 0, 5e-6);
+    close(r.pLower, 0.03628, 0, 5e-6);
+    close(r.pUpper, 0.02002, 0, 5e-6);
+    same(r.p, r.pLower);
+    assert.equal(r.equivalent, false); // 0.03628 > 0.025: the 95 % interval reaches below −110
+    // At alpha 0.05 (a 90 % interval) both one-sided tests reject: equivalent within ±110.
+    const loose = welchEquivalence(yieldB, yieldA, { margin: 110, alpha: 0.05 });
+    assert.equal(loose.equivalent, true);
+    assert.ok(loose.interval[0] > -110 && loose.interval[1] < 110);
+  });
+
+  it('the interval by hand with a tabled quantile: [1,2,3] vs [4,5,6], df = 4, t_{0.95, 4} = 2.132', () => {
+    const r = welchEquivalence([1, 2, 3], [4, 5, 6], { margin: 5, alpha: 0.05 });
+    const se = Math.sqrt(2 / 3);
+    close(r.interval[0], 3 - 2.132 * se, 0, 5e-4 * se);
+    close(r.interval[1], 3 + 2.132 * se, 0, 5e-4 * se);
+    assert.equal(r.equivalent, true); // 1.259 … 4.741 inside ±5
+    assert.equal(welchEquivalence([1, 2, 3], [4, 5, 6], { margin: 4.5, alpha: 0.05 }).equivalent, false);
+  });
+
+  it('property: equivalent exactly when the TOST p is below alpha; the interval holds delta; swapping sides mirrors it', () => {
+    const sample = fc.array(fc.integer({ min: -1000, max: 1000 }), { minLength: 2, maxLength: 30 });
+    fc.assert(
+      fc.property(sample, sample, fc.integer({ min: 0, max: 3000 }), fc.constantFrom(0.01, 0.05, 0.1), (a, b, margin, alpha) => {
+        const r = welchEquivalence(a, b, { margin, alpha });
+        assert.ok(r.interval[0] <= r.welch.delta && r.welch.delta <= r.interval[1]);
+        // Away from the boundary (rounding), the two definitions agree.
+        if (Math.abs(r.p - alpha) > 1e-9) assert.equal(r.equivalent, r.p < alpha, `p ${r.p}, interval ${r.interval}, margin ${margin}`);
+        const s = welchEquivalence(b, a, { margin, alpha });
+        close(s.interval[0], -r.interval[1], 1e-12, 1e-9);
+        close(s.interval[1], -r.interval[0], 1e-12, 1e-9);
+        close(s.p, r.p, 1e-12, 1e-15); // (1 − F(x) on one side, F(−x) on the other)
+      }),
+    );
+  });
+
+  it('zero variances, margin 0, and what it refuses', () => {
+    const flat = welchEquivalence([5, 5, 5], [7, 7], { margin: 3, alpha: 0.05 });
+    assert.deepEqual(flat.interval, [2, 2]);
+    assert.equal(flat.equivalent, true);
+    assert.equal(welchEquivalence([5, 5, 5], [7, 7], { margin: 2, alpha: 0.05 }).equivalent, false);
+    assert.equal(welchEquivalence([1, 2, 3], [1, 2, 3], { margin: 0, alpha: 0.05 }).equivalent, false);
+    assert.throws(() => welchEquivalence([1, 2], [1, 2], { margin: -1, alpha: 0.05 }), RangeError);
+    assert.throws(() => welchEquivalence([1, 2], [1, 2], { margin: 1, alpha: 0.5 }), RangeError);
+  });
+});
+
+describe('holmAdjust', () => {
+  it("matches the textbook example and R's p.adjust(method = 'holm')", () => {
+    // Wikipedia "Holm–Bonferroni method", Example: p = 0.01, 0.04, 0.03, 0.005 at α = 0.05: H1
+    // and H4 are rejected, H2 and H3 are not. Adjusted by hand: sorted 0.005·4 = 0.02,
+    // 0.01·3 = 0.03, 0.03·2 = 0.06, max(0.04·1, 0.06) = 0.06.
+    const adj = holmAdjust([0.01, 0.04, 0.03, 0.005]);
+    [0.03, 0.06, 0.06, 0.02].forEach((v, i) => close(adj[i]!, v, 1e-15, 0, `p̃${i + 1}`));
+    assert.deepEqual(
+      adj.map((p) => p! < 0.05),
+      [true, false, false, true],
+    );
+    // Nulls are outside the family: m = 2 here.
+    assert.deepEqual(holmAdjust([null, 0.2, 0.01, null]), [null, 0.2, 0.02, null]);
+    assert.deepEqual(holmAdjust([0.6, 0.7]), [1, 1]);
+    assert.deepEqual(holmAdjust([]), []);
+    assert.throws(() => holmAdjust([0.1, NaN]), RangeError);
+  });
+
+  it('property: p ≤ p̃ ≤ min(1, m·p), and the order of the p-values is kept', () => {
+    fc.assert(
+      fc.property(fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 1, maxLength: 20 }), (p) => {
+        const adj = holmAdjust(p) as number[];
+        p.forEach((v, i) => {
+          assert.ok(adj[i]! >= v && adj[i]! <= Math.min(1, p.length * v) + 1e-15);
+          p.forEach((w, j) => {
+            if (v < w) assert.ok(adj[i]! <= adj[j]!);
+          });
+        });
+      }),
+    );
+  });
+
+  it('keeps the family-wise error at alpha: 17 true nulls, 20 000 families', () => {
+    const rnd = lcg(2024);
+    let anyRejected = 0;
+    const families = 20_000;
+    for (let f = 0; f < families; f++) {
+      const adj = holmAdjust(Array.from({ length: 17 }, () => rnd()));
+      if (adj.some((p) => p! < 0.05)) anyRejected++;
+    }
+    // All nulls true: Holm rejects something exactly when its first step does, min p < α/17, so for
+    // independent uniform p-values the rate is 1 − (1 − 0.05/17)^17 = 0.0488.
+    const rate = anyRejected / families;
+    assert.ok(rate <= 0.05 + 3 * Math.sqrt((0.05 * 0.95) / families), `rate ${rate}`);
+    assert.ok(rate > 0.04, `rate ${rate}`); // and not far below: the correction is not wasteful
+  });
+});
+
+describe('twoSampleSizePerGroup', () => {
+  it('matches the normal-table computation: d = 0.5 standard deviations, power 0.8', () => {
+    // n = (z_{1−α} + z_{0.8})² · 2 / d²: one-sided α = 0.05: (1.644854 + 0.841621)² · 8 = 49.46 → 50;
+    // two-sided α = 0.05 (one-sided 0.025): (1.959964 + 0.841621)² · 8 = 62.79 → 63, the usual "63 a group".
+    assert.equal(twoSampleSizePerGroup({ varA: 1, varB: 1, difference: 0.5, alpha: 0.05, power: 0.8 }), 50);
+    assert.equal(twoSampleSizePerGroup({ varA: 1, varB: 1, difference: -0.5, alpha: 0.025, power: 0.8 }), 63);
+    // Unequal variances add; scale-free.
+    assert.equal(twoSampleSizePerGroup({ varA: 400, varB: 1600, difference: 25, alpha: 0.05, power: 0.8 }), Math.ceil((1.6448536 + 0.8416212) ** 2 * 2000 / 625));
+    assert.equal(twoSampleSizePerGroup({ varA: 0, varB: 0, difference: 1, alpha: 0.05, power: 0.8 }), 1);
+    assert.equal(twoSampleSizePerGroup({ varA: 1, varB: 1, difference: 0, alpha: 0.05, power: 0.8 }), Infinity);
+    assert.throws(() => twoSampleSizePerGroup({ varA: -1, varB: 1, difference: 1, alpha: 0.05, power: 0.8 }), RangeError);
   });
 });

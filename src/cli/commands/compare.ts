@@ -8,14 +8,14 @@ import { methodOf, methodOptions, outputOptions, parseAlpha, parseCount, parseDu
 
 export function compareCommand(): Command {
   const cmd = new Command('compare')
-    .description('Compare a candidate with a baseline per stage: exit 1 when a stage regressed (size above threshold and floor, and significant over runs)')
+    .description('Compare a candidate with a baseline per stage: exit 1 when a stage regressed (size above threshold and floor, and significant over runs after Holm\'s correction)')
     .argument('<baseline>', 'a database, or a saved `xtrace report --format json`')
     .argument('<candidate>', 'a database, or a saved `xtrace report --format json`');
   profileOption(cmd, { required: false, note: 'for database sides (default: the profile of a JSON side)' });
   cmd
     .addOption(new Option('--threshold <pct>', 'relative change that matters').default(COMPARE_DEFAULTS.threshold, `${COMPARE_DEFAULTS.threshold * 100}%`).argParser(parsePercent))
     .addOption(new Option('--floor <time>', 'absolute change that matters (ns, us, ms)').default(COMPARE_DEFAULTS.floorNs, `${COMPARE_DEFAULTS.floorNs}ns`).argParser(parseDuration))
-    .addOption(new Option('--alpha <p>', 'significance level').default(COMPARE_DEFAULTS.alpha).argParser(parseAlpha));
+    .addOption(new Option('--alpha <p>', 'family-wise error rate of regressed/improved (Holm over the stages and the total), and the level of each equivalence test (below 0.5)').default(COMPARE_DEFAULTS.alpha).argParser(parseAlpha));
   outputOptions(cmd, Object.keys(COMPARE_REPORTERS), 'the comparison');
   methodOptions(cmd, 'database sides');
   return cmd
@@ -29,9 +29,16 @@ Examples:
   xtrace compare baseline.db candidate.db --profile linux-block
   xtrace compare baseline-report.json candidate.db --format markdown >> "$GITHUB_STEP_SUMMARY"
   xtrace compare base.json cand.json --threshold 10% --floor 2us --format junit --out compare.xml
-Verdict per stage: regressed / improved (|delta| above --threshold and --floor, Welch t-test over run
-means significant at --alpha), inconclusive (large enough but not significant, or fewer than 3 runs a
-side), same. Exit 0: nothing regressed; 1: something regressed; 2: error.`,
+Verdict per stage and for the total (runs are the unit: at least 3 a side):
+  regressed / improved  |delta| above --threshold and --floor, and the Welch t-test over run means
+                        significant after Holm's correction over all stages and the total (for a
+                        stage across clock domains: a change beyond the clock-offset uncertainty)
+  same                  the (1 − 2·alpha) interval of delta over run means (Welch, two one-sided
+                        tests) lies inside ± max(threshold · baseline, floor)
+  inconclusive          neither (the output says how many runs a side would decide it), or fewer
+                        than 3 runs a side (unless --allow-per-request)
+Exit 0: nothing regressed; 1: something regressed (or, with --fail-on-inconclusive, was
+inconclusive); 2: error.`,
     )
     .action(
       (

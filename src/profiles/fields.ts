@@ -48,5 +48,5 @@ export function builtinFieldValues(e: Pick<TraceEvent, (typeof BUILTIN_FIELDS)[n
 
 /** The names of the groups `(?<name>...)` of a regular expression's text (a point's `match`, the run markers). */
 export function namedGroups(re: string): string[] {
-  return [...re.matchAll(/\(\?<([A-Za-z_][A-Za-z0-9_]*)>/g)].map((m) => m[1]!);
+  return [...re.matchAll(/\(\?<([A-Za-z_$][A-Za-z0-9_$]*)>/g)].map((m) => m[1]!);
 }

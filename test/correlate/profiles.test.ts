@@ -99,6 +99,18 @@ describe('built-in fields', () => {
     const names = BUILTIN_FIELDS.map((f) => f.name.replace('$', '\\$')).join(' ');
     assert.throws(() => parseProfile(twoPoints('$flags'), 'p.json'), new RegExp(`p\\.json: profile field points\\[0\\]\\(first\\)\\.keys\\[0\\]: a field name \\(letters, digits, _\\) or one of ${names}`));
   });
+
+  it('a match group named like a built-in field ($…) is refused: it would shadow the field', () => {
+    const doc = {
+      xtrace_profile: 1,
+      name: 'p',
+      points: [
+        { name: 'first', event: 'a', match: '^id=(?<$pid>\\d+)', keys: ['$pid'] },
+        { name: 'second', event: 'b', join: { on: ['$pid'] } },
+      ],
+    };
+    assert.throws(() => parseProfile(doc, 'p.json'), /p\.json: profile field points\[0\]\(first\)\.match: group name "\$pid" is reserved/);
+  });
 });
 
 describe('run markers', () => {

@@ -4,7 +4,7 @@ import type { ChunkParser, ParseOptions, Parser, RecordSink, SourceFacts, Timest
 
 /**
  * xtbuf: a userspace trace ring dumped raw from a signal handler (see
- * shared/specs/xtbuf-format.md). Header (64 bytes), probe-name table, then `capacity` records
+ * parsers/xtbuf/xtbuf-format.md). Header (64 bytes), probe-name table, then `capacity` records
  * of 48 bytes; record i (write order) sits at slot i % capacity. Little-endian throughout.
  */
 

@@ -1,5 +1,5 @@
 /**
- * The simulator's documented assumptions: the four request paths of shared/specs/xen-probes.md
+ * The simulator's documented assumptions: the four request paths of src/profiles/builtin/xen-probes.md
  * and the per-stage latency table. Everything here is copied verbatim into truth.json
  * ("path", "assumptions", "latency_model"), so a test of the correlation engine can compare the
  * per-stage breakdown it computes with what the simulator drew.

@@ -1,6 +1,6 @@
 /**
  * Trace simulator: synthetic but spec-exact traces of a Xen guest reading from its virtual disk
- * through one of four back ends (shared/specs/xen-probes.md), with the ground truth of every
+ * through one of four back ends (src/profiles/builtin/xen-probes.md), with the ground truth of every
  * request, so that the correlation engine can be tested against known per-stage latencies.
  *
  * Pure library code: it takes options, writes files into `out` and returns what it wrote.

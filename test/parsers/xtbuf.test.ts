@@ -138,7 +138,7 @@ describe('xtbuf writer + parsers: round trip', () => {
 });
 
 /**
- * A dump assembled byte by byte from shared/specs/xtbuf-format.md, with literal offsets and values
+ * A dump assembled byte by byte from parsers/xtbuf/xtbuf-format.md, with literal offsets and values
  * (neither the writer nor the parser's layout constants): a layout error shared by the writer and
  * the parser cancels out in every round trip, not here. Ring of 2 records, 3 written: the oldest
  * survivor (write index 1) sits at slot 3 % 2 = 1, the newest (write index 2) at slot 0.

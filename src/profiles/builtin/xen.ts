@@ -1,5 +1,5 @@
 /**
- * The built-in Xen profiles (blkback, blktap2, blktap3, qdisk), following shared/specs/xen-probes.md:
+ * The built-in Xen profiles (blkback, blktap2, blktap3, qdisk), following src/profiles/builtin/xen-probes.md:
  * the guest's block-layer points (linux-block.ts) around blkfront, the back end's kernel
  * trace_printk probes and userspace xtbuf probes.
  */
@@ -50,14 +50,14 @@ const XEN_COMMON = {
 export const xenBlkback: ProfileInput = {
   ...XEN_COMMON,
   name: 'xen-blkback',
-  description: 'Xen guest (blkfront) → dom0 blkback → dom0 block layer (shared/specs/xen-probes.md)',
+  description: 'Xen guest (blkfront) → dom0 blkback → dom0 block layer (src/profiles/builtin/xen-probes.md)',
   points: [...frontHead(), ...beStart, ...beEnd, ...frontTail()],
 };
 
 export const xenBlktap2: ProfileInput = {
   ...XEN_COMMON,
   name: 'xen-blktap2',
-  description: 'Xen guest → blkback → blktap2 tapdev → tapdisk (xtbuf) and back (shared/specs/xen-probes.md)',
+  description: 'Xen guest → blkback → blktap2 tapdev → tapdisk (xtbuf) and back (src/profiles/builtin/xen-probes.md)',
   points: [
     ...frontHead(),
     ...beStart,
@@ -89,13 +89,13 @@ function userBackend(p: 'td' | 'qd', points: string[]): PointInput[] {
 export const xenBlktap3: ProfileInput = {
   ...XEN_COMMON,
   name: 'xen-blktap3',
-  description: 'Xen guest → tapdisk3 (xtbuf, no blkback) and back (shared/specs/xen-probes.md)',
+  description: 'Xen guest → tapdisk3 (xtbuf, no blkback) and back (src/profiles/builtin/xen-probes.md)',
   points: [...frontHead(), ...userBackend('td', ['td_ring_event', 'td_get_req', 'td_aio_submit', 'td_aio_done', 'td_rsp', 'td_notify']), ...frontTail()],
 };
 
 export const xenQdisk: ProfileInput = {
   ...XEN_COMMON,
   name: 'xen-qdisk',
-  description: 'Xen guest → qemu qdisk (xtbuf) and back (shared/specs/xen-probes.md)',
+  description: 'Xen guest → qemu qdisk (xtbuf) and back (src/profiles/builtin/xen-probes.md)',
   points: [...frontHead(), ...userBackend('qd', ['qd_event', 'qd_get_req', 'qd_map', 'qd_aio_submit', 'qd_aio_done', 'qd_rsp', 'qd_notify']), ...frontTail()],
 };

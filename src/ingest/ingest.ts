@@ -3,7 +3,6 @@
  * A file is ingested whole or not at all: any error, an interrupt (AbortSignal), a kill -9 or a
  * full disk leaves the database as it was before the file (SQLite's rollback journal).
  */
-import { XTRACE_VERSION } from '../core/version.js';
 import { createReadStream, promises as fsp } from 'node:fs';
 import { isUtf8 } from 'node:buffer';
 import { createGunzip } from 'node:zlib';
@@ -11,6 +10,7 @@ import { Readable } from 'node:stream';
 import { pickParser, SNIFF_BYTES } from '../../parsers/index.js';
 import { DiagnosticCounter, type DiagnosticCount } from '../core/diagnostics.js';
 import { InputError, InterruptedError, ParseError } from '../core/errors.js';
+import { XTRACE_VERSION } from '../core/version.js';
 import type { LostPlace, Parser, SourceFacts } from '../core/types.js';
 import type { Db } from '../db/db.js';
 import { EventWriter, findSourceBySha, finishSource, insertSource, loadStrings } from '../db/writer.js';

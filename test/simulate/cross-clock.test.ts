@@ -17,37 +17,12 @@ import { openDb } from '../../src/db/db.js';
 import { ingestFile } from '../../src/ingest/ingest.js';
 import { loadProfile } from '../../src/profiles/index.js';
 import { analyse } from '../../src/pipeline/analyse.js';
-
-interface Truth {
-  path: string[];
-  offsets_ns: Record<string, number>;
-  requests: { run: string; seq: number; complete: boolean; points: Record<string, number> }[];
-}
+import { expected, type Truth } from './truth.js';
 
 /** The largest offset error allowed (ns): a few timestamp resolutions (ftrace text prints µs). */
 const MAX_OFFSET_ERROR_NS = 4_000;
 /** The largest reported half-width allowed (ns) for one domain's offset. */
 const MAX_UNCERTAINTY_NS = 15_000;
-
-/** Mean of each stage over the kept requests of each run (trim 10 % by total), from the truth. */
-function truthMeans(t: Truth): Map<string, number[]> {
-  const P = t.path;
-  const out = new Map<string, number[]>();
-  for (const run of [...new Set(t.requests.map((r) => r.run))]) {
-    const reqs = t.requests.filter((r) => r.run === run && r.complete);
-    const rest = reqs
-      .sort((a, b) => a.points[P[0]!]! - b.points[P[0]!]! || a.seq - b.seq)
-      .map((r, i) => ({ r, i, total: r.points[P[P.length - 1]!]! - r.points[P[0]!]! }))
-      .sort((a, b) => a.total - b.total || a.i - b.i);
-    const k = Math.floor(0.1 * rest.length);
-    const kept = rest.slice(k, rest.length - k);
-    out.set(
-      run,
-      P.slice(1).map((to, s) => kept.reduce((acc, x) => acc + (x.r.points[to]! - x.r.points[P[s]!]!), 0) / kept.length),
-    );
-  }
-  return out;
-}
 
 const CASES: { name: string; opts: Omit<SimulateOptions, 'out'> }[] = [];
 for (const backend of ['blkback', 'blktap2', 'blktap3', 'qdisk'] as Backend[]) {
@@ -77,7 +52,7 @@ describe('cross-clock stages against the truth, to the offset error', () => {
           assert.ok(Math.abs(e) <= MAX_OFFSET_ERROR_NS, `${d.name}: offset error ${e} ns`);
           if (d.method === 'estimated') assert.ok(d.uncertainty_ns! <= MAX_UNCERTAINTY_NS, `${d.name}: reported ±${d.uncertainty_ns} ns`);
         }
-        const want = truthMeans(truth);
+        const e = expected(truth, 0.1, 0);
         const cross = m.stages.filter((s) => s.cross_domain);
         assert.ok(cross.length > 0, 'the path crosses clocks');
         for (const s of cross) {
@@ -85,10 +60,10 @@ describe('cross-clock stages against the truth, to the offset error', () => {
           const shift = err.get(s.to_domain!)! - err.get(s.from_domain!)!;
           assert.ok(Math.abs(shift) <= s.uncertainty_ns, `${s.name}: the true error ${shift} ns lies within the reported ±${s.uncertainty_ns}`);
           for (const r of m.runs) {
-            const w = want.get(r.run)![i]! + shift;
+            const w = e.runs.get(r.run)!.stages[i]! + shift;
             assert.ok(Math.abs(r.stages_ns[s.name]! - w) < 1e-6, `run ${r.run} ${s.name}: ${r.stages_ns[s.name]} ≠ truth + offset error ${w}`);
           }
-          const overall = [...want.values()].reduce((a, v) => a + v[i]!, 0) / want.size + shift;
+          const overall = e.stages[i]! + shift;
           assert.ok(Math.abs(s.mean_ns - overall) < 1e-6, `${s.name}: ${s.mean_ns} ≠ ${overall}`);
         }
       } finally {

@@ -4,6 +4,9 @@
  */
 import type { IngestCode } from './counters.js';
 
+/** A value SQLite stores or returns (a column of a row, a bound parameter). */
+export type SqlValue = number | bigint | string | null | Buffer;
+
 /** A timestamp in integer nanoseconds (or raw ticks when the clock has no time base).
  * A `number` while it is exactly representable (< 2^53), a `bigint` beyond. */
 export type Timestamp = number | bigint;

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { InputError } from '../core/errors.js';
 import { COUNTERS, countsLines, type CounterCode } from '../core/counters.js';
+import type { SqlValue } from '../core/types.js';
 
 export const SCHEMA_VERSION = 4;
 /**
@@ -17,7 +18,7 @@ export const SCHEMA_VERSION = 4;
  */
 const MIGRATIONS = ['001_schema.sql', '002_correlation.sql', '003_views.sql', '004_counter_stage.sql'];
 
-export type SqlValue = number | bigint | string | null | Buffer;
+export type { SqlValue };
 /** A positional value, or an object of named parameters (`:name` in the SQL, key `name`). */
 export type BindValue = SqlValue | Readonly<Record<string, SqlValue>>;
 

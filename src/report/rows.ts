@@ -4,9 +4,11 @@
  * 64 KiB (the first row, or the first block of a table, is written at once), so memory does not
  * grow with the row count and `xtrace query … | head` sees its first line at once.
  */
+import type { SqlValue } from '../core/types.js';
 import { csvField, markdownCell, plural, toJson } from './format.js';
 
-export type Cell = number | bigint | string | null | Buffer;
+/** A value of a row: what SQLite returns (src/core/types.ts). */
+export type Cell = SqlValue;
 
 /** Receives the output, chunk after chunk (stdout, a file, a test's array). */
 export type Sink = (chunk: string) => void;

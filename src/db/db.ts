@@ -163,13 +163,17 @@ export function openDb(path: string, opts: OpenOptions = {}): Db {
   return db;
 }
 
+/** The schema version a database is at (PRAGMA user_version; 0: not an xtrace database, or empty). */
+export function schemaVersionOf(db: Db): number {
+  return (db.pragma('user_version') as [{ user_version: number }])[0].user_version;
+}
+
 /**
  * Checks the schema version; a writable open upgrades an older database in place and refreshes
  * the counter catalogue (diagnostic_codes), a read-only open reads the database as it is.
  */
 function migrate(db: SqliteDb, writable: boolean, mayCreate: boolean): void {
-  const version = db.pragma('user_version') as [{ user_version: number }];
-  const v = version[0]!.user_version;
+  const v = schemaVersionOf(db);
   if (v !== SCHEMA_VERSION) {
     const tables = db.prepare<{ n: number }>("SELECT count(*) AS n FROM sqlite_schema WHERE type = 'table'").get()!.n;
     if (v === 0 && tables === 0) {

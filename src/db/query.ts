@@ -5,7 +5,7 @@
  * rows or the columns and a lazy iterator over the rows, read from SQLite one at a time.
  */
 import { InputError, UsageError, XtraceError } from '../core/errors.js';
-import { openDb, SCHEMA_VERSION, type Db, type SqlValue, type Statement } from './db.js';
+import { openDb, SCHEMA_VERSION, schemaVersionOf, type Db, type SqlValue, type Statement } from './db.js';
 import { bindParams, listNamedQueries, loadNamedQuery, sqlValueOf } from './named.js';
 
 export interface QueryRequest {
@@ -121,14 +121,10 @@ function shortenSql(sql: string): string {
 function openForQuery(path: string, write: boolean): Db {
   if (write) return openDb(path);
   const db = openDb(path, { readonly: true });
-  if (schemaVersion(db) >= SCHEMA_VERSION) return db;
+  if (schemaVersionOf(db) >= SCHEMA_VERSION) return db;
   db.close();
   openDb(path).close();
   return openDb(path, { readonly: true });
-}
-
-function schemaVersion(db: Db): number {
-  return (db.pragma('user_version') as [{ user_version: number }])[0].user_version;
 }
 
 /** The rows with safe integers as numbers; closes `db` when done; SQL errors become InputErrors. */

@@ -53,7 +53,17 @@ export const COUNTERS = {
   idless_ambiguous: { stage: 'correlate', severity: 'info', description: 'An id-less point had more than one candidate within the clock-offset uncertainty; the one first after the previous point with the estimated offset was chosen, and its link does not narrow the offset.' },
   idless_links_inconsistent: { stage: 'correlate', severity: 'info', description: 'Clock offsets: the links through id-less points contradicted each other (an id-less event chosen with too rough an offset); the offsets come from the links between id-carrying points only (a wider interval).' },
   superseded: { stage: 'correlate', severity: 'data_loss', description: 'A request still waiting for this point when a newer one with the same keys began to wait for it (one clock): it can never be matched and is ended incomplete (a bio merged into another request, lost events).' },
-  open_at_end: { stage: 'correlate', severity: 'data_loss', description: 'A request still open when the trace ended (cut off by the end of the capture).' },
+  open_at_end: { stage: 'correlate', severity: 'data_loss', description: 'A request still open when the trace ended, started inside a run (or in a trace without run markers): cut off by the end of the capture.' },
+  open_outside_run: { stage: 'correlate', severity: 'info', description: 'A request still open when the trace ended that started outside every run (before the first or after the last marker): not part of any measurement.' },
+  merge_not_traced: { stage: 'correlate', severity: 'info', description: 'A bio still waiting for its insertion when the trace ended, in a trace without merge events: its block request was most likely formed by a merge the trace does not record (trace block_bio_backmerge and block_bio_frontmerge; samples/capture-linux-block.sh does).' },
+  bio_merged: { stage: 'correlate', severity: 'info', description: "A bio merged into another block request (block_bio_backmerge/frontmerge, or block_rq_merge: a request merged into another): its request completes with that one (its insertion: when it joined, or the request's insertion if later)." },
+  bio_split: { stage: 'correlate', severity: 'info', description: 'A bio split into pieces (block_split): each piece is followed; the request completes with its last piece.' },
+  requeued: { stage: 'correlate', severity: 'info', description: 'A block request requeued by the driver (block_rq_requeue): it waits for its issue again; the last issue counts.' },
+  completed_after_return: { stage: 'correlate', severity: 'info', description: "Block I/O that completed after its syscall had returned (asynchronous readahead): not part of that syscall's latency." },
+  merge_unmatched: { stage: 'correlate', severity: 'info', description: 'A merge event for a bio no request was following (queued before the capture, or by a task outside the profile).' },
+  merge_target_unknown: { stage: 'correlate', severity: 'info', description: 'A bio merged into a block request this trace does not follow (created before the capture began): its request misses its later block points and stays incomplete.' },
+  split_unmatched: { stage: 'correlate', severity: 'info', description: 'A block_split event for a bio no request was following.' },
+  requeue_unmatched: { stage: 'correlate', severity: 'info', description: 'A block_rq_requeue event for a block request no request was following.' },
 } as const satisfies Record<string, CounterDef>;
 
 export type CounterCode = keyof typeof COUNTERS;

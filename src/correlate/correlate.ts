@@ -10,7 +10,7 @@ import type { Db } from '../db/db.js';
 import { InputError } from '../core/errors.js';
 import { severityOf } from '../core/counters.js';
 import { Matcher, POINT_AMBIGUOUS, requestFieldValue, type CPoint, type EngineCounter, type EvCtx, type Marker } from './engine.js';
-import { BUILTIN_FIELDS, builtinFieldIndex, isBuiltinField, joinPairs, unprovidedJoinFields, type Profile, type ProfilePoint } from '../profiles/index.js';
+import { BUILTIN_FIELDS, builtinFieldIndex, isBuiltinField, joinPairs, requestAttrNames, unprovidedJoinFields, type Profile, type ProfilePoint } from '../profiles/index.js';
 import { RequestStore } from './store.js';
 import { BoundsCollector, densestWindow, solveShifts, type DomainShift } from './clock.js';
 import { READ_CHUNK, readEvents, type ReadPlan, type ReaderMode } from './events.js';
@@ -133,19 +133,24 @@ function loadGaps(db: Db, domains: DomainInfo[]): [number, number][][] {
       out[src.domain]!.push([-Infinity, rel(src.firstTs, Infinity)]);
       continue;
     }
-    // First event after the marker: ids follow lines within a source.
-    let lo = src.firstEvent;
-    let hi = src.lastEvent + 1;
-    while (lo < hi) {
-      const mid = Math.floor((lo + hi) / 2);
-      if (lineAt.get(mid)!.line <= g.line) lo = mid + 1;
-      else hi = mid;
-    }
+    const lo = firstEventAfterLine(src, g.line, (id) => lineAt.get(id)!.line);
     const before = prevOn.get(src.id, lo, g.cpu, g.cpu)?.ts;
     const after = nextOn.get(src.id, lo, g.cpu, g.cpu)?.ts;
     out[src.domain]!.push([rel(before, -Infinity), rel(after, Infinity)]);
   }
   return out;
+}
+
+/** The first event of a source after input line `line` (ids follow lines within a source; lastEvent + 1 when none). */
+export function firstEventAfterLine(src: Pick<SourceInfo, 'firstEvent' | 'lastEvent'>, line: number, lineOf: (id: number) => number): number {
+  let lo = src.firstEvent;
+  let hi = src.lastEvent + 1;
+  while (lo < hi) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (lineOf(mid) <= line) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 interface Strings {
@@ -180,6 +185,7 @@ function needsArgs(path: ProfilePoint[], i: number): boolean {
     !!p.match ||
     p.keys.some((k) => !isBuiltinField(k)) ||
     joinPairs(p).some(([e]) => !isBuiltinField(e)) ||
+    (p.join?.takes !== undefined && !isBuiltinField(p.join.takes)) ||
     (prev?.join?.mode === 'last-before-next' && joinPairs(prev).some(([, r]) => !isBuiltinField(r)))
   );
 }
@@ -216,6 +222,11 @@ function eventFilter(path: ProfilePoint[], profile: Profile, strings: Strings): 
   };
   path.forEach((p, i) => add(p.event, p.match, needsArgs(path, i)));
   add(profile.markers.event, profile.markers.match, true);
+  for (const n of blockEvents(profile)) add(n, undefined, true);
+  // irq_by_device reads the interrupt number (`irq=`) of the point before the completion.
+  const bl = profile.block_layer;
+  const done = bl?.irq_by_device ? path.findIndex((p) => p.name === bl.complete) : -1;
+  if (done > 0 && path[done - 1]!.join?.mode === 'last-before-next') add(path[done - 1]!.event, path[done - 1]!.match, true);
   const parts: string[] = [];
   const params: string[] = [];
   if (ids.size) parts.push(`name_id IN (${[...ids].join(',')})`);
@@ -234,6 +245,15 @@ function eventFilter(path: ProfilePoint[], profile: Profile, strings: Strings): 
     argsParams: [...prefixes],
   };
 }
+
+/** The block layer's own events (merges, splits, requeues, the end of more bios). */
+function blockEvents(profile: Profile): string[] {
+  const b = profile.block_layer;
+  if (!b) return [];
+  const until = b.more_bios_until === undefined ? [] : Array.isArray(b.more_bios_until) ? b.more_bios_until : [b.more_bios_until];
+  return [b.split_event, b.backmerge_event, b.frontmerge_event, 'block_rq_merge', 'block_rq_requeue', ...until];
+}
+
 
 /** Does any event of this point occur in the database? (optional points that never occur leave the path) */
 function pointOccurs(db: Db, p: ProfilePoint, strings: Strings): boolean {
@@ -273,8 +293,12 @@ function matchPass(
   gaps: [number, number][][],
   mode: ReaderMode,
 ): { matcher: Matcher; store: RequestStore; seen: number } {
-  const store = new RequestStore(path.length);
-  const matcher = new Matcher(profile, path, store, { slack, gaps: gaps.map((g, d) => g.map(([a, b]) => [a + shifts[d]!, b + shifts[d]!] as [number, number])) });
+  const store = new RequestStore(path.length, requestAttrNames({ points: path, labels: profile.labels }));
+  const matcher = new Matcher(profile, path, store, {
+    slack,
+    present: new Set(blockEvents(profile).filter((n) => strings.idsOf([n]).length > 0)),
+    gaps: gaps.map((g, d) => g.map(([a, b]) => [a + shifts[d]!, b + shifts[d]!] as [number, number])),
+  });
   const filter = eventFilter(path, profile, strings);
   const fields = builtinFieldReader(path, strings);
   const names = strings.names;
@@ -611,7 +635,8 @@ interface BuiltinFieldReader {
 }
 
 function builtinFieldReader(path: ProfilePoint[], strings: Strings): BuiltinFieldReader {
-  const named = new Set(path.flatMap((p) => [...p.keys, ...joinPairs(p).flat()]));
+  // The opener's $comm, $pid and $tgid are kept with every request (filters, SQL).
+  const named = new Set(['$comm', '$pid', '$tgid', ...path.flatMap((p) => [...p.keys, ...joinPairs(p).flat()])]);
   const used = [...named].map(builtinFieldIndex).filter((k) => k >= 0).sort((a, b) => a - b);
   const interned = used.map((k) => BUILTIN_FIELDS[k]!.interned);
   const values: EvCtx = BUILTIN_FIELDS.map(() => null);

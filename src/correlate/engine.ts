@@ -17,7 +17,16 @@
  *    (the offset's uncertainty);
  *  - `repeat: replace` points: a second event for the point a request just passed replaces it
  *    (a requeued block request issued again); `opens` points open a request when none waits
- *    (orphans: no first point); `ends` points end a request still waiting for an earlier point.
+ *    (orphans: no first point); `ends` points end a request still waiting for an earlier point;
+ *  - a trailing first-after point (reaped) is waited for like an id-carrying one, and `takes` says
+ *    how many waiting requests one event serves (io_getevents' return value), earliest first;
+ *  - block layer (profile.block_layer, README "Block I/O as the block layer does it"): a request
+ *    follows its first bio itself; further bios (`more_bios`) and split pieces are chains that
+ *    fold into it (first bio, insert, issue; the last completion with its interrupt); a merged
+ *    bio follows the block request it joined (extents tracked from the bios' sectors); a requeued
+ *    request waits for its issue again; block I/O still running when its syscall returned goes on
+ *    as a detached chain (async readahead), counted when it completes; the interrupt is one of the
+ *    device's (learnt as the trace goes).
  * Nothing is dropped silently: every classified event that joins nothing is counted.
  */
 import { severityOf, type CorrelateCode, type Severity } from '../core/counters.js';
@@ -35,6 +44,13 @@ export interface FinishedRequest {
   domain: Int32Array;
   /** POINT_AMBIGUOUS: an id-less point with another candidate within the clock uncertainty (chosen with the estimated offset). */
   flags: Uint8Array;
+  /** The request's fields: its points' keys, and `$comm`, `$pid`, `$tgid` of the event that opened it. */
+  fields: ReadonlyMap<string, string>;
+  /** Block I/O it had: bios queued (splits included) and block requests they became (README "Block I/O as the block layer does it"). */
+  bios: number;
+  blockRequests: number;
+  /** Sectors (512 B) of its bios, 0 when the profile has no `nsec` key. */
+  sectors: number;
 }
 
 export interface RequestSink {
@@ -72,6 +88,8 @@ export interface CPoint {
   mode: ProfilePoint['join'] extends infer J ? (J extends { mode: infer M } ? M : never) : never;
   within: number;
   role: number;
+  /** Position in `need` of the join's `takes` field, −1 without. */
+  takesPos: number;
 }
 
 /** An event's built-in field values, by position in BUILTIN_FIELDS (src/profiles/fields.ts). */
@@ -112,6 +130,28 @@ class Req {
   /** Time of the request's last point of each role: within one clock, points never go back in time. */
   readonly roleLastT: Float64Array;
   readonly flags: Uint8Array;
+  // --- block layer (profile.block_layer) ---
+  /** A chain of one bio (branch): the request it belongs to; null for requests themselves. */
+  parent: Req | null = null;
+  /** Of a request: its chains still on their way to the completion point. */
+  readonly branches: Req[] = [];
+  /** A chain whose request returned before it completed (async readahead): counted, not reported. */
+  detached = false;
+  /** A request whose path ends at the completion point: it finishes when its last chain folds in. */
+  holding = false;
+  /** Chains whose bio merged into this chain's block request (they complete with it). */
+  followers: Req[] | null = null;
+  /** Of a request: bios queued (splits included), block requests they became, their sectors. */
+  bios = 0;
+  blockRequests = 0;
+  sectors = 0;
+  /** Extent keys (dev, start / dev, end) while merges may extend this chain's block request. */
+  extStart: string | null = null;
+  extEnd: string | null = null;
+  /** Key under which it is the source of more bios (block_layer.more_bios). */
+  fanKey: string | null = null;
+  /** `$comm`, `$pid`, `$tgid` of the event that opened it. */
+  readonly opener3: (string | undefined)[] = [undefined, undefined, undefined];
   constructor(n: number, roles: number) {
     this.roleLastT = new Float64Array(roles).fill(-Infinity);
     this.flags = new Uint8Array(n);
@@ -140,6 +180,18 @@ class Req {
     this.roleDom.fill(-1);
     this.roleLastT.fill(-Infinity);
     this.flags.fill(0);
+    this.parent = null;
+    this.branches.length = 0;
+    this.detached = false;
+    this.holding = false;
+    this.followers = null;
+    this.bios = 0;
+    this.blockRequests = 0;
+    this.sectors = 0;
+    this.extStart = null;
+    this.extEnd = null;
+    this.fanKey = null;
+    this.opener3.fill(undefined);
     return this;
   }
 }
@@ -164,6 +216,40 @@ export interface EngineOptions {
   slack: number;
   /** Per domain: adjusted-time intervals where events were lost (LOST EVENTS, overwritten buffers). */
   gaps?: [number, number][][];
+  /** Event names present in the data (when known): block-layer work for events that never occur is skipped. */
+  present?: ReadonlySet<string>;
+}
+
+/** irq_by_device: completions of a device before its interrupt numbers are trusted, and the share that keeps a number. */
+const IRQ_LEARN_MIN = 16;
+const IRQ_SHARE_MIN = 0.1;
+
+/** Block tracepoint args: `254,0 RS 59678720 + 8 [fio]`, `254,0 RS 4096 () 59678720 + 8 be,0,4 [fio]`, `254,0 RA () 71669784 + 1440 be,0,4 [0]`. */
+const BLOCK_RE = /^(\d+,\d+) (\S+) (?:\d+ )?(?:\(.*?\) )?(\d+) \+ (\d+)/;
+/** block_split args: `254,0 RS 71688192 / 71688224 [fio]`. */
+const SPLIT_RE = /^(\d+,\d+) (\S+) (\d+) \/ (\d+)/;
+
+/** The block-layer plan of a profile (profile.block_layer), by effective path position. */
+interface BlockPlan {
+  bio: number;
+  done: number;
+  /** First point taken from the chain that completes last (the completion and the id-less points just before it). */
+  lastFrom: number;
+  /** The point after the bio point (where a bio waits to become a request), and whether it is the insertion (a merge stands for it). */
+  next: number;
+  nextIsInsert: boolean;
+  /** The last id-carrying point before the completion (the issue): where a requeued request waits again; −1 none. */
+  reissue: number;
+  irq: number;
+  more: 'branch' | 'request' | 'separate';
+  until: Set<string>;
+  /** The bio point's join fields (built-in): the key of `until` events. */
+  untilFields: number[];
+  events: Map<string, 'split' | 'back' | 'front' | 'rqmerge' | 'requeue' | 'until'>;
+  /** Merge events occur in the data: extents are tracked. */
+  merges: boolean;
+  /** Request fields set before the bio point (a new request of `more: request` copies them). */
+  preBioFields: string[];
 }
 
 /** Per-point flags of a finished request. */
@@ -196,6 +282,21 @@ export class Matcher {
   private seq = 0;
   readonly markers: Marker[] = [];
   private readonly nRoles: number;
+  private readonly bl: BlockPlan | null;
+  /** Block layer: join key → the request further bios of that key belong to (more_bios). */
+  private readonly fanSrc = new Map<string, Req>();
+  /** Block layer: dev + start / dev + end sector → the chain whose block request has that extent (merges). */
+  private readonly extStartIdx = new Map<string, Req>();
+  private readonly extEndIdx = new Map<string, Req>();
+  /** Block layer: per cpu key + irq number, the last interrupt (irq_by_device). */
+  private readonly lastIrqBy = new Map<string, Seen>();
+  /** The interrupt number of each interrupt event still held (weak: they leave with lastSeen). */
+  private readonly irqOf = new WeakMap<Seen, string>();
+  /** Per device: how often each interrupt number was the last one before its completions. */
+  private readonly irqCounts = new Map<string, { counts: Map<string, number>; total: number; top: number; allowed: Set<string> | undefined }>();
+  private irqPos = -1;
+  /** Built-in field values of the event being offered (for the opener's $comm, $pid, $tgid). */
+  private curCtx: EvCtx = [];
 
   constructor(
     readonly profile: Profile,
@@ -222,6 +323,7 @@ export class Matcher {
       const joinPos = pairs.map(([e]) => pos(e));
       const joinReq = pairs.map(([, r]) => r);
       for (const f of extraNeed[idx]!) pos(f);
+      const takesPos = def.join?.takes === undefined ? -1 : pos(def.join.takes);
       const extract = need.map((f) => {
         if (isBuiltinField(f)) return builtinExtractor(f);
         if (groups.has(f)) return (_a: string, m: RegExpExecArray | null) => m?.groups?.[f];
@@ -241,6 +343,7 @@ export class Matcher {
         mode,
         within: def.join?.within_ns ?? (mode === 'first-after' ? IDLESS_HORIZON_NS : Infinity),
         role: roles.indexOf(def.role),
+        takesPos,
       } as CPoint;
     });
     for (const p of this.points) {
@@ -266,6 +369,59 @@ export class Matcher {
     this.recent = this.points.map(() => []);
     const req = profile.requires_any?.map((n) => path.findIndex((p) => p.name === n)).filter((i) => i >= 0);
     this.required = req ? new Set(req) : null;
+    this.bl = this.blockPlan();
+  }
+
+  private blockPlan(): BlockPlan | null {
+    const b = this.profile.block_layer;
+    if (!b) return null;
+    const bio = this.points.findIndex((p) => p.def.name === b.bio);
+    const done = this.points.findIndex((p) => p.def.name === b.complete);
+    if (bio < 0 || done <= bio + 1) return null;
+    let lastFrom = done;
+    while (lastFrom - 1 > bio && this.points[lastFrom - 1]!.mode !== 'nearest') lastFrom--;
+    let reissue = -1;
+    for (let q = bio + 1; q < done; q++) if (this.points[q]!.mode === 'nearest') reissue = q;
+    const irq = b.irq_by_device && this.points[done - 1]!.mode === 'last-before-next' ? done - 1 : -1;
+    if (irq >= 0) {
+      const ip = this.points[irq]!;
+      this.irqPos = ip.need.indexOf('irq');
+      if (this.irqPos < 0) {
+        const kv = kvExtractor('irq');
+        this.irqPos = ip.need.push('irq') - 1;
+        ip.extract.push((a: string) => kv(a));
+      }
+    }
+    const untilNames = b.more_bios_until === undefined ? [] : Array.isArray(b.more_bios_until) ? b.more_bios_until : [b.more_bios_until];
+    const events = new Map<string, 'split' | 'back' | 'front' | 'rqmerge' | 'requeue' | 'until'>([
+      [b.split_event, 'split'],
+      [b.backmerge_event, 'back'],
+      [b.frontmerge_event, 'front'],
+      ['block_rq_requeue', 'requeue'],
+      ['block_rq_merge', 'rqmerge'],
+      ...untilNames.map((n) => [n, 'until'] as [string, 'until']),
+    ]);
+    const nextEvents = this.points[bio + 1]!.def.event;
+    return {
+      bio,
+      done,
+      lastFrom,
+      next: bio + 1,
+      nextIsInsert: (Array.isArray(nextEvents) ? nextEvents : [nextEvents]).includes('block_rq_insert'),
+      reissue,
+      irq,
+      more: b.more_bios,
+      until: new Set(untilNames),
+      untilFields: joinPairs(this.points[bio]!.def).map(([e]) => builtinFieldIndex(e)),
+      events,
+      merges: !this.opts.present || [b.backmerge_event, b.frontmerge_event, 'block_rq_merge'].some((n) => this.opts.present!.has(n)),
+      preBioFields: [...new Set(this.points.slice(0, bio).flatMap((p) => p.def.keys))],
+    };
+  }
+
+  /** Event names the block layer reads besides the path's (merges, splits, requeues, more_bios_until). */
+  blockEventNames(): string[] {
+    return this.bl ? [...this.bl.events.keys()] : [];
   }
 
   private count(code: CorrelateCode, point: number | null, eventId: number, n = 1): void {
@@ -305,6 +461,15 @@ export class Matcher {
         return;
       }
     }
+    this.curCtx = ctx;
+    if (this.bl) {
+      const kind = this.bl.events.get(name);
+      if (kind !== undefined && !this.byName.has(name)) {
+        if (t > this.now) this.now = t;
+        this.blockEvent(kind, eventId, domain, t, args, ctx);
+        return;
+      }
+    }
     const named = this.byName.get(name);
     if (named) for (const p of named) this.offer(p, eventId, domain, t, args, ctx);
     for (const p of this.wildcard) this.offer(p, eventId, domain, t, args, ctx);
@@ -325,7 +490,15 @@ export class Matcher {
         if (k !== null) {
           const prev = this.lastSeen[p.idx]!.get(k);
           if (prev && !prev.used) this.count('unmatched_event', p.idx, prev.id);
-          this.lastSeen[p.idx]!.set(k, { t, id: eventId, domain, used: false });
+          const seen = { t, id: eventId, domain, used: false };
+          this.lastSeen[p.idx]!.set(k, seen);
+          if (this.bl && p.idx === this.bl.irq) {
+            const irq = vals[this.irqPos];
+            if (irq !== undefined) {
+              this.lastIrqBy.set(k + SEP + irq, seen);
+              this.irqOf.set(seen, irq);
+            }
+          }
         } else this.count('unmatched_event', p.idx, eventId);
         return;
       }
@@ -347,6 +520,22 @@ export class Matcher {
     const h = this.history[p.idx]!;
     const list = h.get(k);
     const e = { t, id: eventId, domain, used: false };
+    // A trailing id-less point (the reaping syscall's return): every request waiting for it takes it.
+    const waiting = this.wait[p.idx]!.get(k);
+    if (waiting !== undefined) {
+      // Not before its block I/O completed (a request's chains fold their completion in first).
+      const ready = (Array.isArray(waiting) ? [...waiting] : [waiting]).filter((r) => r.branches.length === 0 && this.fits(r, p, domain, t));
+      let n = ready.length;
+      if (p.takesPos >= 0) {
+        const v = vals[p.takesPos];
+        n = v === undefined ? 0 : Math.max(0, Number(v.startsWith('0x') || v.startsWith('-0x') ? parseInt(v, 16) : v) || 0);
+        ready.sort((a, b) => a.lastT - b.lastT || a.seq - b.seq);
+      }
+      for (const r of ready.slice(0, n)) {
+        e.used = true;
+        this.advance(r, p, eventId, domain, t, vals);
+      }
+    }
     if (!list) {
       h.set(k, [e]);
       return;
@@ -379,6 +568,15 @@ export class Matcher {
       if (best) {
         this.advance(best, p, eventId, domain, t, vals);
         return;
+      }
+      // Another bio of a request that already passed the bio point (block_layer.more_bios).
+      if (this.bl && p.idx === this.bl.bio && this.bl.more !== 'separate') {
+        const src = this.fanSrc.get(key);
+        if (src && this.open.has(src) && src.lastT <= t) {
+          if (this.bl.more === 'branch') this.addBranch(src, p, eventId, domain, t, vals);
+          else this.spawnRequest(src, p, eventId, domain, t, vals);
+          return;
+        }
       }
       // With clock uncertainty, an ending event may only look early: it waits the slack out (unmatched()) first.
       if (this.opts.slack <= 0 && this.endEarly(p, key, eventId, domain, t, vals)) return;
@@ -427,7 +625,8 @@ export class Matcher {
     if (!endsIdx) return false;
     const e = pick(endsIdx.get(key), (r) => this.fits(r, p, domain, t));
     if (!e) return false;
-    e.endedEarly = p.idx;
+    if (this.bl && !Number.isNaN(e.t[this.bl.bio]!) && e.cursor <= this.bl.done) this.detachOwnChain(e);
+    else e.endedEarly = p.idx;
     this.advance(e, p, eventId, domain, t, vals);
     return true;
   }
@@ -444,10 +643,383 @@ export class Matcher {
   }
 
   private openReq(p: CPoint, eventId: number, domain: number, t: number, vals: (string | undefined)[]): void {
-    const r = (this.pool.pop() ?? new Req(this.points.length, this.nRoles)).reset(this.seq++, p.idx);
-    this.open.add(r);
+    const r = this.newReq(p.idx);
+    r.opener3[0] = str(this.curCtx[COMM]);
+    r.opener3[1] = str(this.curCtx[PID]);
+    r.opener3[2] = str(this.curCtx[TGID]);
     r.cursor = p.idx;
     this.advance(r, p, eventId, domain, t, vals);
+  }
+
+  private newReq(opener: number): Req {
+    const r = (this.pool.pop() ?? new Req(this.points.length, this.nRoles)).reset(this.seq++, opener);
+    this.open.add(r);
+    return r;
+  }
+
+  // ---------------------------------------------------------------- block layer
+  /**
+   * A request reaches the bio point: its block I/O is followed as chains (one per bio, branches),
+   * and the request itself moves on to the point after the completion (or holds, when the path
+   * ends there) while its chains run; each chain folds its times in when it completes (fold).
+   */
+  private enterBlock(r: Req, p: CPoint, eventId: number, domain: number, t: number, vals: (string | undefined)[]): void {
+    const bl = this.bl!;
+    // Only a request that passed the first point (the syscall) gathers more bios; an orphan bio is its own.
+    if (bl.more !== 'separate' && r.opener === 0 && bl.bio > 0) {
+      const k = tuple(vals, p.joinPos);
+      if (k !== null) {
+        this.fanSrc.set(k, r);
+        r.fanKey = k;
+      }
+    }
+    r.bios++;
+    r.blockRequests = 1;
+    r.sectors += Number(r.fields.get('nsec') ?? 0);
+    this.trackExtent(r);
+    // The request follows its first bio itself; further bios and pieces are chains that fold in.
+    this.settle(r);
+  }
+
+  private trackExtent(r: Req): void {
+    if (!this.bl!.merges) return;
+    const dev = r.fields.get('dev');
+    const start = Number(r.fields.get('sector'));
+    const n = Number(r.fields.get('nsec'));
+    if (dev !== undefined && Number.isFinite(start) && Number.isFinite(n)) this.setExtent(r, dev, start, start + n);
+  }
+
+  /**
+   * The syscall returned while its own bio was still on its way (asynchronous readahead): that
+   * block I/O goes on as a detached chain (counted when it completes), and the request ends without
+   * its block points.
+   */
+  private detachOwnChain(r: Req): void {
+    const bl = this.bl!;
+    if (r.parent !== null || r.detached || Number.isNaN(r.t[bl.bio]!) || r.cursor > bl.done || r.cursor <= bl.bio) return;
+    const b = this.newReq(r.opener);
+    b.detached = true;
+    for (const [k, v] of r.fields) b.fields.set(k, v);
+    for (let q = 0; q < this.points.length; q++) copyPoint(b, r, q);
+    b.roleDom.set(r.roleDom);
+    b.roleLastT.set(r.roleLastT);
+    b.lastT = r.lastT;
+    b.lastDomain = r.lastDomain;
+    b.cursor = r.cursor;
+    b.deferred.push(...r.deferred);
+    b.followers = r.followers;
+    r.followers = null;
+    r.deferred.length = 0;
+    this.unregisterWait(r);
+    this.removeExtent(r);
+    for (let q = bl.bio + 1; q <= bl.done; q++) {
+      r.t[q] = NaN;
+      r.ev[q] = NaN;
+      r.domain[q] = -1;
+    }
+    this.trackExtent(b);
+    this.settle(b);
+  }
+
+  /** A new chain of request `owner` for the bio event at point p (`from` supplies fields and clock state). */
+  private chain(owner: Req, from: Req, p: CPoint, eventId: number, domain: number, t: number, vals: (string | undefined)[]): Req {
+    const b = this.newReq(owner.opener);
+    b.parent = owner;
+    owner.branches.push(b);
+    for (const [k, v] of from.fields) b.fields.set(k, v);
+    b.roleDom.set(from.roleDom);
+    b.roleLastT.set(from.roleLastT);
+    b.lastT = from.lastT;
+    b.lastDomain = from.lastDomain;
+    b.blockRequests = 1;
+    b.cursor = p.idx;
+    // Its own keys (dev, sector, nsec of this bio), not the first bio's.
+    for (let i = 0; i < p.keyPos.length; i++) {
+      const v = vals[p.keyPos[i]!];
+      if (v !== undefined) b.fields.set(p.def.keys[i]!, v);
+    }
+    this.advance(b, p, eventId, domain, t, vals);
+    return b;
+  }
+
+  private addBranch(owner: Req, p: CPoint, eventId: number, domain: number, t: number, vals: (string | undefined)[]): void {
+    const b = this.chain(owner, owner, p, eventId, domain, t, vals);
+    owner.bios++;
+    owner.sectors += Number(b.fields.get('nsec') ?? 0);
+  }
+
+  /** `more_bios: request`: a request of its own sharing `src`'s points before the bio point (another iocb of one io_submit). */
+  private spawnRequest(src: Req, p: CPoint, eventId: number, domain: number, t: number, vals: (string | undefined)[]): void {
+    const bl = this.bl!;
+    const r = this.newReq(src.opener);
+    r.opener3.splice(0, 3, ...src.opener3);
+    for (const f of bl.preBioFields) {
+      const v = src.fields.get(f);
+      if (v !== undefined) r.fields.set(f, v);
+    }
+    for (let q = 0; q < bl.bio; q++) {
+      copyPoint(r, src, q);
+      const v = src.t[q]!;
+      if (Number.isNaN(v)) continue;
+      const role = this.points[q]!.role;
+      if (r.roleDom[role] === -1) r.roleDom[role] = src.domain[q]!;
+      if (v > r.roleLastT[role]!) r.roleLastT[role] = v;
+      r.lastT = v;
+      r.lastDomain = src.domain[q]!;
+    }
+    r.cursor = bl.bio;
+    this.advance(r, p, eventId, domain, t, vals);
+  }
+
+  private blockEvent(kind: 'split' | 'back' | 'front' | 'rqmerge' | 'requeue' | 'until', eventId: number, domain: number, t: number, args: string, ctx: EvCtx): void {
+    const bl = this.bl!;
+    if (kind === 'until') {
+      let k = '';
+      for (let i = 0; i < bl.untilFields.length; i++) {
+        const v = ctx[bl.untilFields[i]!];
+        if (v === null || v === undefined) return;
+        k += i ? SEP + String(v) : String(v);
+      }
+      const src = this.fanSrc.get(k);
+      if (src) {
+        this.fanSrc.delete(k);
+        src.fanKey = null;
+      }
+      // A request still waiting for its first bio when the submitting call returned had none (not block I/O).
+      const w = this.wait[bl.bio]!.get(k);
+      if (w !== undefined) for (const r of Array.isArray(w) ? [...w] : [w]) if (r.lastT <= t) this.finish(r, false);
+      return;
+    }
+    if (kind === 'split') {
+      const m = SPLIT_RE.exec(args);
+      const key = m ? this.keyFor(bl.next, { dev: m[1]!, rwbs: m[2]!, sector: m[3]! }) : null;
+      const c = key === null ? undefined : pick(this.wait[bl.next]!.get(key), (r) => this.fits(r, this.points[bl.next]!, domain, t));
+      if (!m || !c) {
+        this.count('split_unmatched', bl.bio, eventId);
+        return;
+      }
+      // The piece belongs to the request of the bio split (a detached chain's piece is detached too).
+      const owner = c.detached ? null : (c.parent ?? c);
+      const b = this.newReq(c.opener);
+      if (owner) {
+        b.parent = owner;
+        owner.branches.push(b);
+      } else b.detached = true;
+      for (const [k, v] of c.fields) b.fields.set(k, v);
+      b.fields.set('sector', m[4]!);
+      for (let q = 0; q <= bl.bio; q++) copyPoint(b, c, q);
+      b.roleDom.set(c.roleDom);
+      b.roleLastT.set(c.roleLastT);
+      b.lastT = c.lastT;
+      b.lastDomain = c.lastDomain;
+      b.blockRequests = 1;
+      b.cursor = bl.next;
+      if (owner) owner.bios++;
+      this.removeExtent(c);
+      this.count('bio_split', bl.bio, eventId);
+      this.settle(b);
+      return;
+    }
+    const m = BLOCK_RE.exec(args);
+    if (!m) {
+      this.count('merge_unmatched', bl.bio, eventId);
+      return;
+    }
+    const [, dev, rwbs, sector, nsec] = m as unknown as [string, string, string, string, string];
+    if (kind === 'requeue') {
+      const key = this.keyFor(bl.done, { dev, rwbs, sector, nsec });
+      const c = key === null || bl.reissue < 0 ? undefined : pick(this.wait[bl.done]!.get(key), (r) => this.fits(r, this.points[bl.done]!, domain, t));
+      if (!c) {
+        this.count('requeue_unmatched', bl.done, eventId);
+        return;
+      }
+      // Requeued after its issue: it waits for its issue again (the last issue counts).
+      this.unregisterWait(c);
+      c.deferred.length = 0;
+      c.cursor = bl.reissue;
+      this.count('requeued', bl.reissue, eventId);
+      this.settle(c);
+      return;
+    }
+    // A merge: the bio at (dev, sector) joined another block request instead of becoming one
+    // (block_rq_merge: a whole request merged into another, before or after its insertion).
+    const fields = { dev, rwbs, sector, nsec };
+    const waitsAt = kind === 'rqmerge' && bl.reissue > bl.next ? [bl.next, bl.reissue] : [bl.next];
+    let mb: Req | undefined;
+    for (const q of waitsAt) {
+      const key = this.keyFor(q, fields);
+      mb ??= key === null ? undefined : pick(this.wait[q]!.get(key), (r) => this.fits(r, this.points[q]!, domain, t));
+    }
+    if (!mb) {
+      this.count('merge_unmatched', bl.bio, eventId);
+      return;
+    }
+    const s0 = Number(sector);
+    const n0 = Number(nsec);
+    const back = this.extEndIdx.get(dev + SEP + s0);
+    const target = kind === 'back' ? back : kind === 'front' ? this.extStartIdx.get(dev + SEP + (s0 + n0)) : back && back !== mb ? back : this.extStartIdx.get(dev + SEP + (s0 + n0));
+    const front = kind === 'front' || (kind === 'rqmerge' && target !== back);
+    this.unregisterWait(mb);
+    this.removeExtent(mb);
+    if (!target || target === mb || !this.open.has(target)) {
+      // Its block request is one this trace does not follow (queued before the capture began).
+      this.count('merge_target_unknown', bl.bio, eventId);
+      if (mb.parent !== null || mb.detached) this.finish(mb, false);
+      else {
+        // The request itself: it goes on without its block points (incomplete), to its return.
+        mb.blockRequests = 0;
+        mb.deferred.length = 0;
+        mb.cursor = bl.done + 1;
+        this.settle(mb);
+      }
+      return;
+    }
+    if (mb.parent === null && !mb.detached && mb.opener > 0 && mb.branches.length === 0 && !mb.followers) {
+      // An orphan bio (no syscall) merged into a block request: it is part of that request's I/O,
+      // not an orphan of its own (one readahead request is often dozens of merged bios).
+      const owner = target.parent ?? target;
+      owner.bios++;
+      owner.sectors += n0;
+      this.open.delete(mb);
+      this.recycle(mb);
+      this.extendAfterMerge(target, dev, s0, n0, front);
+      this.count('bio_merged', bl.bio, eventId);
+      return;
+    }
+    mb.blockRequests = 0;
+    if (bl.nextIsInsert) copyEvent(mb, bl.next, t, eventId, domain);
+    (target.followers ??= []).push(mb);
+    if (mb.followers) {
+      target.followers.push(...mb.followers);
+      mb.followers = null;
+    }
+    this.extendAfterMerge(target, dev, s0, n0, front);
+    this.count('bio_merged', bl.bio, eventId);
+  }
+
+  /** The target block request grew by a merged bio (dev, s0, n0): its extent, and its start sector after a front merge. */
+  private extendAfterMerge(target: Req, dev: string, s0: number, n0: number, front: boolean): void {
+    const [, ts, te] = parseExtent(target);
+    if (!front) this.setExtent(target, dev, ts, s0 + n0);
+    else {
+      this.setExtent(target, dev, s0, te);
+      // Its block request now starts at the merged bio's sector: later block events carry that one.
+      target.fields.set('sector', String(s0));
+      if (target.waitKey !== null && target.cursor < this.points.length) {
+        this.unregisterWait(target);
+        const k = reqTuple(target, this.points[target.cursor]!.joinReq);
+        if (k !== null) {
+          push(this.wait[target.cursor]!, k, target);
+          target.waitKey = k;
+        }
+      }
+    }
+  }
+
+  /**
+   * irq_by_device, learnt as the trace goes: each completion counts the interrupt number that ran
+   * last on its CPU; once a device has IRQ_LEARN_MIN completions, only the numbers seen at least
+   * IRQ_SHARE_MIN times as often as its most frequent one are its own (every queue of a multi-queue
+   * device; never a network card's interrupt that slipped in between). Until then: the last one.
+   */
+  private deviceIrqs(dev: string, last: Seen | undefined): Set<string> | undefined {
+    let d = this.irqCounts.get(dev);
+    if (!d) this.irqCounts.set(dev, (d = { counts: new Map(), total: 0, top: 0, allowed: undefined }));
+    const irq = last === undefined ? undefined : this.irqOf.get(last);
+    if (irq !== undefined) {
+      const n = (d.counts.get(irq) ?? 0) + 1;
+      d.counts.set(irq, n);
+      d.total++;
+      if (n > d.top) d.top = n;
+      // Recomputed when this number crosses the bar, and every 256 completions (as the bar rises).
+      const bar = IRQ_SHARE_MIN * d.top;
+      if (d.total >= IRQ_LEARN_MIN && (d.allowed === undefined || (d.total & 255) === 0 || d.allowed.has(irq) !== n >= bar)) {
+        d.allowed = new Set();
+        for (const [k, c] of d.counts) if (c >= bar) d.allowed.add(k);
+      }
+    }
+    return d.allowed;
+  }
+
+  private keyFor(q: number, v: Record<string, string>): string | null {
+    const f = this.points[q]!.joinReq;
+    let s = '';
+    for (let i = 0; i < f.length; i++) {
+      const x = v[f[i]!];
+      if (x === undefined) return null;
+      s += i ? SEP + x : x;
+    }
+    return s;
+  }
+
+  private setExtent(r: Req, dev: string, start: number, end: number): void {
+    this.removeExtent(r);
+    r.extStart = dev + SEP + start;
+    r.extEnd = dev + SEP + end;
+    this.extStartIdx.set(r.extStart, r);
+    this.extEndIdx.set(r.extEnd, r);
+  }
+
+  private removeExtent(r: Req): void {
+    if (r.extStart !== null && this.extStartIdx.get(r.extStart) === r) this.extStartIdx.delete(r.extStart);
+    if (r.extEnd !== null && this.extEndIdx.get(r.extEnd) === r) this.extEndIdx.delete(r.extEnd);
+    r.extStart = r.extEnd = null;
+  }
+
+  /** A chain passed the completion point: chains merged into its block request complete with it. */
+  private propagate(c: Req): void {
+    const bl = this.bl!;
+    const fs = c.followers;
+    c.followers = null;
+    if (!fs) return;
+    for (const f of fs) {
+      if (!this.open.has(f)) continue;
+      for (let q = bl.next; q <= bl.done; q++) {
+        // The insertion of a merged bio: when it joined the request, or the request's insertion if later (a plug merge).
+        if (q === bl.next && bl.nextIsInsert && !Number.isNaN(f.t[q]!)) {
+          if (c.t[q]! > f.t[q]!) copyPoint(f, c, q);
+          continue;
+        }
+        copyPoint(f, c, q);
+      }
+      f.lastT = c.t[bl.done]!;
+      f.lastDomain = c.domain[bl.done]!;
+      f.cursor = bl.done + 1;
+      if (f.parent !== null || f.detached) this.fold(f);
+      else this.settle(f);
+    }
+  }
+
+  /** A chain completed: its times go into its request (first bio, insert, issue; the last completion with its interrupt). */
+  private fold(b: Req): void {
+    const bl = this.bl!;
+    const owner = b.parent;
+    this.open.delete(b);
+    this.unregisterWait(b);
+    this.clearLastAt(b);
+    this.removeExtent(b);
+    if (owner === null) {
+      this.count('completed_after_return', bl.done, b.ev[bl.bio]!);
+      this.recycle(b);
+      return;
+    }
+    for (let q = bl.bio; q < bl.lastFrom; q++) {
+      const v = b.t[q]!;
+      if (!Number.isNaN(v) && (Number.isNaN(owner.t[q]!) || v < owner.t[q]!)) copyPoint(owner, b, q);
+    }
+    const end = b.t[bl.done]!;
+    if (Number.isNaN(owner.t[bl.done]!) || end > owner.t[bl.done]!) for (let q = bl.lastFrom; q <= bl.done; q++) copyPoint(owner, b, q);
+    owner.blockRequests += b.blockRequests;
+    for (const [k, v] of b.fields) if (!owner.fields.has(k)) owner.fields.set(k, v);
+    const role = this.points[bl.done]!.role;
+    if (owner.cursor > bl.done) {
+      if (end > owner.roleLastT[role]!) owner.roleLastT[role] = end;
+      if (end > owner.lastT) owner.lastT = end;
+    }
+    const i = owner.branches.indexOf(b);
+    if (i >= 0) owner.branches.splice(i, 1);
+    this.recycle(b);
+    if (owner.holding && owner.branches.length === 0) this.finish(owner, false);
   }
 
   /** Records point p on r and moves r on to its next point. */
@@ -479,6 +1051,22 @@ export class Matcher {
       }
     }
     if (p.idx >= r.cursor) r.cursor = p.idx + 1;
+    const bl = this.bl;
+    if (bl !== null) {
+      if (p.idx === bl.bio) {
+        if (r.parent === null && !r.detached) {
+          this.enterBlock(r, p, eventId, domain, t, vals);
+          return;
+        }
+        this.trackExtent(r);
+      } else if (p.idx === bl.done) {
+        this.propagate(r);
+        if (r.parent !== null || r.detached) {
+          this.fold(r);
+          return;
+        }
+      }
+    }
     this.settle(r);
   }
 
@@ -503,7 +1091,17 @@ export class Matcher {
       let hit: Seen | undefined;
       let candidates = 0;
       if (dp.mode === 'last-before-next') {
-        const e = this.lastSeen[d]!.get(tuple(vals, relPositions(dp, p)) ?? '');
+        const lk = tuple(vals, relPositions(dp, p)) ?? '';
+        let e = this.lastSeen[d]!.get(lk);
+        // The device's interrupt: the last one on that CPU of an interrupt number that completes this device's requests.
+        const allowed = this.bl && d === this.bl.irq ? this.deviceIrqs(vals[p.need.indexOf('dev')] ?? '', e) : undefined;
+        if (allowed) {
+          e = undefined;
+          for (const irq of allowed) {
+            const c = this.lastIrqBy.get(lk + SEP + irq);
+            if (c && (!e || c.t > e.t)) e = c;
+          }
+        }
         if (e && ok(e) && e.t >= lo(e) && e.t <= hi(e)) {
           hit = e;
           candidates = 1;
@@ -563,13 +1161,24 @@ export class Matcher {
   private settle(r: Req): void {
     let c = r.cursor;
     let key: string | null = null;
+    const n = this.points.length;
     for (;;) {
-      if (c < this.points.length && this.points[c]!.mode !== 'nearest') {
+      if (c < n && this.points[c]!.mode !== 'nearest') {
+        // A trailing id-less point (reaped: the next return of the submitting task's syscall) waits like an id-carrying one.
+        if (c === n - 1 && this.points[c]!.mode === 'first-after' && r.deferred.length === 0) {
+          key = reqTuple(r, this.points[c]!.joinReq);
+          if (key !== null) break;
+        }
         r.deferred.push(c);
         c = r.cursor = c + 1;
         continue;
       }
-      if (c >= this.points.length) {
+      if (c >= n) {
+        // A request whose path ends at the completion waits for its last chain.
+        if (r.branches.length && this.bl && !this.passedAfter(r, this.bl.done)) {
+          r.holding = true;
+          return;
+        }
         this.finish(r, false);
         return;
       }
@@ -589,8 +1198,8 @@ export class Matcher {
       push(waiting, key, r);
     }
     r.waitKey = key;
-    // Later `ends` points: register once their keys are known.
-    for (let j = c + 1; j < this.points.length; j++) {
+    // Later `ends` points: register once their keys are known (a chain of one bio never ends its request).
+    if (r.parent === null && !r.detached) for (let j = c + 1; j < this.points.length; j++) {
       const idx = this.endsIdx[j];
       if (!idx) continue;
       r.endsKeys ??= new Array(this.points.length).fill(null);
@@ -613,6 +1222,10 @@ export class Matcher {
   private supersede(c: number, slot: Slot, r: Req): void {
     const p = this.points[c]!;
     if (p.within !== Infinity) return;
+    // Block points after the insertion: two block requests of one sector may be in flight at once
+    // (two tasks reading it): neither can be declared dead. (A bio still waiting for its insertion
+    // when another bio of its sector does was merged: a trace without merge events.)
+    if (this.bl && c > this.bl.next && c <= this.bl.done) return;
     for (const old of Array.isArray(slot) ? [...slot] : [slot]) {
       if (old === r || old.lastT > r.lastT || old.roleDom[p.role] !== r.roleDom[p.role]) continue;
       this.count('superseded', c, old.ev[old.opener]!);
@@ -642,12 +1255,37 @@ export class Matcher {
     }
   }
 
+  private passedAfter(r: Req, q: number): boolean {
+    for (let i = q + 1; i < this.points.length; i++) if (!Number.isNaN(r.t[i]!)) return true;
+    return false;
+  }
+
   private finish(r: Req, atEnd: boolean): void {
     if (!this.open.delete(r)) return;
     this.unregisterWait(r);
     r.deferred.length = 0;
     this.clearLastAt(r);
     if (r.endsKeys) r.endsKeys.forEach((k, j) => k !== null && remove(this.endsIdx[j]!, k, r));
+    this.removeExtent(r);
+    if (r.parent !== null || r.detached) {
+      // A chain of one bio that never completed: cut by the end of the trace, or superseded (counted there).
+      if (atEnd) this.count(this.endCode(r, r.t[this.bl!.bio]!), r.cursor < this.points.length ? r.cursor : null, r.ev[this.bl!.bio]!);
+      const owner = r.parent;
+      if (owner) {
+        const i = owner.branches.indexOf(r);
+        if (i >= 0) owner.branches.splice(i, 1);
+        if (owner.holding && owner.branches.length === 0) this.finish(owner, atEnd);
+      }
+      this.recycle(r);
+      return;
+    }
+    if (r.fanKey !== null && this.fanSrc.get(r.fanKey) === r) this.fanSrc.delete(r.fanKey);
+    // Chains still running when their request returned: async I/O (readahead), counted when they complete.
+    for (const b of r.branches) {
+      b.parent = null;
+      b.detached = true;
+    }
+    r.branches.length = 0;
     if (this.required) {
       let reached = false;
       for (const i of this.required) if (!Number.isNaN(r.t[i]!)) reached = true;
@@ -658,11 +1296,47 @@ export class Matcher {
       }
     }
     if (r.endedEarly >= 0) this.count('ended_early', r.endedEarly, r.ev[r.endedEarly]!);
-    if (atEnd) this.count('open_at_end', r.cursor < this.points.length ? r.cursor : null, r.ev[r.opener]!);
+    if (atEnd && !r.holding) this.count(this.endCode(r, r.t[r.opener]!), r.cursor < this.points.length ? r.cursor : null, r.ev[r.opener]!);
     let complete = true;
     for (let i = 0; i < r.t.length; i++) if (Number.isNaN(r.t[i]!)) complete = false;
-    this.sink.request({ status: r.opener > 0 ? 'orphan' : complete ? 'complete' : 'incomplete', opener: r.opener, t: r.t, ev: r.ev, domain: r.domain, flags: r.flags });
+    const names = ['$comm', '$pid', '$tgid'];
+    for (let k = 0; k < 3; k++) if (r.opener3[k] !== undefined && !r.fields.has(names[k]!)) r.fields.set(names[k]!, r.opener3[k]!);
+    this.sink.request({
+      status: r.opener > 0 ? 'orphan' : complete ? 'complete' : 'incomplete',
+      opener: r.opener,
+      t: r.t,
+      ev: r.ev,
+      domain: r.domain,
+      flags: r.flags,
+      fields: r.fields,
+      bios: r.bios,
+      blockRequests: r.blockRequests,
+      sectors: r.sectors,
+    });
     this.recycle(r);
+  }
+
+  /** Why a request is still open at the end of the trace. */
+  private endCode(r: Req, start: number): 'open_at_end' | 'open_outside_run' | 'merge_not_traced' {
+    // A bio still waiting for its insertion in a trace without merge events: merged, most likely.
+    if (this.bl && !this.bl.merges && r.cursor === this.bl.next && !Number.isNaN(r.t[this.bl.bio]!)) return 'merge_not_traced';
+    return this.inRun(start) ? 'open_at_end' : 'open_outside_run';
+  }
+
+  /** Is adjusted time t inside a run (between a begin and an end marker seen so far), or are there no markers? */
+  private inRun(t: number): boolean {
+    if (this.markers.length === 0) return true;
+    const open = new Map<string, number>();
+    for (const m of this.markers) {
+      if (m.edge === 'begin') open.set(m.run, m.t);
+      else {
+        const b = open.get(m.run);
+        if (b !== undefined && t >= b && t <= m.t) return true;
+        open.delete(m.run);
+      }
+    }
+    for (const b of open.values()) if (t >= b) return true;
+    return false;
   }
 
   private recycle(r: Req): void {
@@ -759,3 +1433,31 @@ function remove(m: Map<string, Slot>, k: string, r: Req): void {
 }
 
 
+
+function copyPoint(to: Req, from: Req, q: number): void {
+  to.t[q] = from.t[q]!;
+  to.ev[q] = from.ev[q]!;
+  to.domain[q] = from.domain[q]!;
+  to.flags[q] = from.flags[q]!;
+}
+
+function copyEvent(to: Req, q: number, t: number, eventId: number, domain: number): void {
+  to.t[q] = t;
+  to.ev[q] = eventId;
+  to.domain[q] = domain;
+}
+
+/** [dev, start, end] of a chain's tracked extent. */
+function parseExtent(r: Req): [string, number, number] {
+  const [dev, start] = (r.extStart ?? '').split(SEP);
+  const end = (r.extEnd ?? '').split(SEP)[1];
+  return [dev ?? '', Number(start), Number(end)];
+}
+
+const COMM = builtinFieldIndex('$comm');
+const PID = builtinFieldIndex('$pid');
+const TGID = builtinFieldIndex('$tgid');
+
+function str(v: string | number | null | undefined): string | undefined {
+  return v === null || v === undefined ? undefined : String(v);
+}

@@ -41,6 +41,8 @@ export interface Grouping {
   order: Int32Array;
   /** Store index → run index, −1 outside every run (or removed by a request filter). */
   runOf: Int32Array;
+  /** With request filters: store index → 1 when a filter removed it. */
+  filtered?: Uint8Array;
 }
 
 /** `include`: a request filter; a request it rejects belongs to no run and is not counted (store index → keep?). */
@@ -89,10 +91,14 @@ export function groupRuns(store: RequestStore, markers: Marker[], include?: (i: 
   };
   const members = spans.map(() => [] as number[]);
   const runOfReq = new Int32Array(n).fill(-1);
+  const filtered = new Uint8Array(include ? n : 0);
   const counts = spans.map(() => ({ requests: 0, complete: 0, incomplete: 0, orphans: 0 }));
   let k = 0;
   for (const i of order) {
-    if (include && !include(i)) continue;
+    if (include && !include(i)) {
+      filtered[i] = 1;
+      continue;
+    }
     // Runs do not overlap and starts are sorted: advance k instead of searching (with a fallback).
     const t = starts[i]!;
     let r: number;
@@ -123,5 +129,5 @@ export function groupRuns(store: RequestStore, markers: Marker[], include?: (i: 
     for (let j = 0; j < idx.length; j++) for (let p = 0; p < P; p++) times[j * P + p] = store.t(idx[j]!, p);
     return { label: s.label, begin: s.begin, end: s.end === Infinity ? null : s.end, ...counts[r]!, index: idx, times };
   });
-  return { runs, notes, order, runOf: runOfReq };
+  return { runs, notes, order, runOf: runOfReq, ...(include ? { filtered } : {}) };
 }

@@ -2,6 +2,7 @@
  * Stores a correlation in the database (queries/002_correlation.sql) so that SQL reaches every
  * request's points and stages. One transaction; the previous results of the profile are replaced.
  */
+import { rwbsOp } from '../core/block.js';
 import { COUNTERS } from '../core/counters.js';
 import type { Db, SqlValue } from '../db/db.js';
 import type { Correlation } from './correlate.js';
@@ -56,9 +57,14 @@ export function saveCorrelation(db: Db, s: SaveInput): number {
     const insDiag = db.prepare('INSERT INTO correlation_diagnostics(correlation_id, code, point, severity, count, first_event_id, description) VALUES (?,?,?,?,?,?,?)');
     for (const d of c.counters) insDiag.run(id, d.code, d.point, d.severity, d.count, d.firstEvent, COUNTERS[d.code].description);
 
-    const one = '(?,?,?,?,?,?,?,?,?)';
-    const multi = db.prepare(`INSERT INTO requests(correlation_id, run, seq, status, kept, start_ts_ns, total_ns, points, events) VALUES ${new Array(ROWS).fill(one).join(',')}`);
-    const single = db.prepare(`INSERT INTO requests(correlation_id, run, seq, status, kept, start_ts_ns, total_ns, points, events) VALUES ${one}`);
+    const COLS = 19;
+    const one = `(${new Array(COLS).fill('?').join(',')})`;
+    const cols = 'correlation_id, run, seq, status, kept, start_ts_ns, total_ns, points, events, comm, pid, tgid, dev, op, labels, bios, block_requests, bytes, filtered';
+    const multi = db.prepare(`INSERT INTO requests(${cols}) VALUES ${new Array(ROWS).fill(one).join(',')}`);
+    const single = db.prepare(`INSERT INTO requests(${cols}) VALUES ${one}`);
+    const fieldNames = c.profile.labels.filter((n) => store.attrNames.includes(n));
+    const fieldKeys = fieldNames.map((n) => JSON.stringify(n) + ':');
+    const int = (v: string | undefined): number | null => (v === undefined || !/^-?\d+$/.test(v) ? null : Number(v));
     const buf: SqlValue[] = [];
     const order = s.grouping.order;
     for (let q = 0; q < order.length; q++) {
@@ -80,13 +86,44 @@ export function saveCorrelation(db: Db, s: SaveInput): number {
       }
       const status = store.status(i);
       const r = s.grouping.runOf[i]!;
-      buf.push(id, r >= 0 ? s.grouping.runs[r]!.label : null, q, status, r >= 0 && status === 'complete' ? kept[i]! : 0, abs(start), status === 'complete' ? last - start : null, pts + ']', evs + ']');
-      if (buf.length === ROWS * 9) {
+      let labels: string | null = null;
+      if (fieldNames.length) {
+        labels = '{';
+        for (let k = 0; k < fieldNames.length; k++) {
+          const v = store.attr(i, fieldNames[k]!);
+          if (v !== undefined) labels += (labels.length > 1 ? ',' : '') + fieldKeys[k] + JSON.stringify(v);
+        }
+        labels += '}';
+      }
+      const rwbs = store.attr(i, 'rwbs');
+      const sectors = store.sectors(i);
+      buf.push(
+        id,
+        r >= 0 ? s.grouping.runs[r]!.label : null,
+        q,
+        status,
+        r >= 0 && status === 'complete' ? kept[i]! : 0,
+        abs(start),
+        status === 'complete' ? last - start : null,
+        pts + ']',
+        evs + ']',
+        store.attr(i, '$comm') ?? null,
+        int(store.attr(i, '$pid')),
+        int(store.attr(i, '$tgid')),
+        store.attr(i, 'dev') ?? null,
+        rwbs === undefined ? null : (rwbsOp(rwbs) ?? null),
+        labels,
+        store.bios(i),
+        store.blockRequests(i),
+        sectors > 0 ? sectors * 512 : null,
+        s.grouping.filtered?.[i] ? 1 : 0,
+      );
+      if (buf.length === ROWS * COLS) {
         multi.run(...buf);
         buf.length = 0;
       }
     }
-    for (let k = 0; k < buf.length; k += 9) single.run(...buf.slice(k, k + 9));
+    for (let k = 0; k < buf.length; k += COLS) single.run(...buf.slice(k, k + COLS));
     return id;
   });
 }

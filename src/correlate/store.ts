@@ -16,8 +16,33 @@ export class RequestStore implements RequestSink {
   private readonly domChunks: Int16Array[] = [];
   private readonly statusChunks: Uint8Array[] = [];
   private readonly flagChunks: Uint8Array[] = [];
+  /** Per attribute (attrNames order): interned value ids (0 = absent). */
+  private readonly attrChunks: Uint32Array[] = [];
+  /** bios, block requests, sectors per request. */
+  private readonly ioChunks: Uint32Array[] = [];
+  private readonly strings: string[] = [''];
+  private readonly stringIds = new Map<string, number>();
+  private readonly attrIndex: Map<string, number>;
   length = 0;
-  constructor(readonly points: number) {}
+  /**
+   * `attrNames`: the request fields kept per request (the opener's `$comm`, `$pid`, `$tgid`, then
+   * the profile's keys), for request filters, grouping and SQL.
+   */
+  constructor(
+    readonly points: number,
+    readonly attrNames: readonly string[] = [],
+  ) {
+    this.attrIndex = new Map(attrNames.map((n, k) => [n, k]));
+  }
+
+  private intern(v: string): number {
+    let id = this.stringIds.get(v);
+    if (id === undefined) {
+      id = this.strings.push(v) - 1;
+      this.stringIds.set(v, id);
+    }
+    return id;
+  }
 
   request(r: FinishedRequest): void {
     const c = this.length >>> 16;
@@ -28,6 +53,8 @@ export class RequestStore implements RequestSink {
       this.domChunks.push(new Int16Array(CHUNK * this.points));
       this.statusChunks.push(new Uint8Array(CHUNK));
       this.flagChunks.push(new Uint8Array(CHUNK * this.points));
+      this.attrChunks.push(new Uint32Array(CHUNK * this.attrNames.length));
+      this.ioChunks.push(new Uint32Array(CHUNK * 3));
     }
     this.tChunks[c]!.set(r.t, o * this.points);
     const ev = this.evChunks[c]!;
@@ -40,6 +67,16 @@ export class RequestStore implements RequestSink {
     for (let i = 0; i < this.points; i++) d[o * this.points + i] = r.domain[i]!;
     this.statusChunks[c]![o] = STATUS_CODES.indexOf(r.status);
     this.flagChunks[c]!.set(r.flags, o * this.points);
+    const a = this.attrChunks[c]!;
+    const A = this.attrNames.length;
+    for (let k = 0; k < A; k++) {
+      const v = r.fields.get(this.attrNames[k]!);
+      a[o * A + k] = v === undefined ? 0 : this.intern(v);
+    }
+    const io = this.ioChunks[c]!;
+    io[o * 3] = r.bios;
+    io[o * 3 + 1] = r.blockRequests;
+    io[o * 3 + 2] = Math.min(r.sectors, 0xffff_ffff);
     this.length++;
   }
 
@@ -61,6 +98,25 @@ export class RequestStore implements RequestSink {
   /** Flags of point p of request i (POINT_AMBIGUOUS ...). */
   flags(i: number, p: number): number {
     return this.flagChunks[i >>> 16]![(i & (CHUNK - 1)) * this.points + p]!;
+  }
+  /** A request field (`$comm`, `$pid`, `$tgid`, or a profile key such as `dev`), undefined when absent or not kept. */
+  attr(i: number, name: string): string | undefined {
+    const k = this.attrIndex.get(name);
+    if (k === undefined) return undefined;
+    const id = this.attrChunks[i >>> 16]![(i & (CHUNK - 1)) * this.attrNames.length + k]!;
+    return id === 0 ? undefined : this.strings[id];
+  }
+  /** Bios the request's I/O was queued as (splits included); 0 without block points. */
+  bios(i: number): number {
+    return this.ioChunks[i >>> 16]![(i & (CHUNK - 1)) * 3]!;
+  }
+  /** Block requests its bios became (merged bios add none). */
+  blockRequests(i: number): number {
+    return this.ioChunks[i >>> 16]![(i & (CHUNK - 1)) * 3 + 1]!;
+  }
+  /** Sectors (512 bytes) of its bios; 0 when unknown. */
+  sectors(i: number): number {
+    return this.ioChunks[i >>> 16]![(i & (CHUNK - 1)) * 3 + 2]!;
   }
   /** Time of the first point present. */
   start(i: number): number {

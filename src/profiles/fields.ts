@@ -50,3 +50,14 @@ export function builtinFieldValues(e: Pick<TraceEvent, (typeof BUILTIN_FIELDS)[n
 export function namedGroups(re: string): string[] {
   return [...re.matchAll(/\(\?<([A-Za-z_$][A-Za-z0-9_$]*)>/g)].map((m) => m[1]!);
 }
+
+/**
+ * The request fields a correlation keeps per request (filters, `--group-by`, SQL): the opener's
+ * `$comm`, `$pid`, `$tgid`, the block fields `dev` and `rwbs` when a point keys on them, and the
+ * profile's `labels`. Identifiers unique to each request (sector, req, id) are not kept: the
+ * request's events hold them, and keeping them would make memory grow with the trace.
+ */
+export function requestAttrNames(profile: { points: readonly { keys: readonly string[] }[]; labels?: readonly string[] }): string[] {
+  const keyed = new Set(profile.points.flatMap((p) => p.keys));
+  return ['$comm', '$pid', '$tgid', ...new Set([...['dev', 'rwbs'].filter((k) => keyed.has(k)), ...(profile.labels ?? [])])];
+}

@@ -8,5 +8,5 @@
 export { joinPairs, type Profile, type ProfileInput, type ProfilePoint } from './schema.js';
 export { parseProfile, unprovidedJoinFields } from './validate.js';
 export { builtinProfileDocument, builtinProfileNames, loadProfile } from './load.js';
-export { BUILTIN_FIELDS, builtinFieldIndex, builtinFieldValues, isBuiltinField, namedGroups, type BuiltinField, type BuiltinFieldName, type BuiltinFieldValues } from './fields.js';
+export { BUILTIN_FIELDS, builtinFieldIndex, builtinFieldValues, isBuiltinField, namedGroups, requestAttrNames, type BuiltinField, type BuiltinFieldName, type BuiltinFieldValues } from './fields.js';
 export { DEFAULT_MARKER_MATCH, runMarkerText, type RunEdge } from './markers.js';

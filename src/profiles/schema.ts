@@ -37,6 +37,12 @@ export const JoinSchema = z.strictObject({
   mode: z.enum(['nearest', 'first-after', 'last-before-next']).default('nearest'),
   /** Largest allowed time from the previous point (ns). */
   within_ns: z.number().int().positive().optional(),
+  /**
+   * The last point, first-after: one event is taken by this many of the requests waiting for it,
+   * earliest previous point first (a numeric field of the event, decimal or 0x hex: io_getevents'
+   * return value, the completions it reaped). Without it, every waiting request takes the event.
+   */
+  takes: FieldName.optional(),
 });
 
 export const PointSchema = z.strictObject({
@@ -72,6 +78,37 @@ export const MarkersSchema = z.strictObject({
   match: RegexText.default(DEFAULT_MARKER_MATCH),
 });
 
+/**
+ * Block-layer semantics (README "Profiles", block I/O): how bios become requests. The fields
+ * `dev`, `sector` and `nsec` of the bio point (block tracepoint args) identify a bio; merges and
+ * splits are read from the stock block_bio_backmerge / block_bio_frontmerge / block_split events.
+ */
+export const BlockLayerSchema = z.strictObject({
+  /** The point whose event queues a bio (keys dev, sector, nsec). */
+  bio: z.string(),
+  /** The point that completes a block request (its end: where the pieces of a request rejoin). */
+  complete: z.string(),
+  /**
+   * Another bio queued with the bio point's join keys while a request that passed the bio point is
+   * open: `branch`: more I/O of the same request (one syscall's several bios), followed on its own
+   * and combined (first bio, first insert, first issue; the last completion with its interrupt);
+   * `request`: a request of its own sharing the earlier points (several iocbs of one io_submit);
+   * `separate`: nothing special (the bio point opens requests itself, or such a bio is an orphan).
+   */
+  more_bios: z.enum(['branch', 'request', 'separate']).default('separate'),
+  /** Events (with the bio point's join keys) after which no more bios belong to the request that passed the bio point (io_submit's return). */
+  more_bios_until: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
+  split_event: z.string().default('block_split'),
+  backmerge_event: z.string().default('block_bio_backmerge'),
+  frontmerge_event: z.string().default('block_bio_frontmerge'),
+  /**
+   * The last-before-next point before `complete` is the device's interrupt: only interrupt numbers
+   * (its `irq=` field) that precede this device's completions are used (learnt from the trace), so
+   * another device's interrupt is never taken.
+   */
+  irq_by_device: z.boolean().default(true),
+});
+
 export const ProfileSchema = z.strictObject({
   xtrace_profile: z.literal(1),
   name: z.string().min(1),
@@ -82,6 +119,9 @@ export const ProfileSchema = z.strictObject({
   /** How requests opened after the first point are named in reports (e.g. "no syscall (readahead, writeback)"). */
   orphan_label: z.string().default('opened without the first point'),
   markers: MarkersSchema.default({ event: '*', match: DEFAULT_MARKER_MATCH }),
+  block_layer: BlockLayerSchema.optional(),
+  /** Request fields to show when a report lists what contributed requests, and to offer as `--filter` keys (besides comm, pid, tgid, dev, op). */
+  labels: z.array(z.string()).default([]),
 });
 
 /** What a profile file may contain (defaults not yet applied). */

@@ -81,6 +81,16 @@ function checkSemantics(p: Profile, where: string): void {
     if (pt.match) for (const g of namedGroups(pt.match)) if (g.startsWith('$')) fail(`${at}.match`, `group name "${g}" is reserved`);
   });
   if (p.requires_any) for (const n of p.requires_any) if (!seen.has(n)) fail('requires_any', `no point named "${n}"`);
+  const bl = p.block_layer;
+  if (bl) {
+    const bio = p.points.findIndex((x) => x.name === bl.bio);
+    const done = p.points.findIndex((x) => x.name === bl.complete);
+    if (bio < 0) fail('block_layer.bio', `no point named "${bl.bio}"`);
+    if (done <= bio) fail('block_layer.complete', `"${bl.complete}" must name a point after the bio point "${bl.bio}"`);
+    for (const k of ['dev', 'sector']) if (!p.points[bio]!.keys.includes(k)) fail('block_layer.bio', `the bio point "${bl.bio}" must have "${k}" among its keys (block tracepoint args)`);
+    if (p.points[done]!.join?.mode !== 'nearest') fail('block_layer.complete', `the completion point "${bl.complete}" must join with mode nearest`);
+    if (bl.more_bios === 'request' && bio === 0) fail('block_layer.more_bios', '"request" copies the points before the bio point: there must be one');
+  }
   const groups = namedGroups(p.markers.match);
   if (!groups.includes('run') || !groups.includes('edge')) fail('markers.match', 'needs the named groups (?<run>...) and (?<edge>begin|end)');
 }

@@ -274,17 +274,19 @@ describe('schema migration 3: the views', () => {
     }
   };
 
-  it('a fresh database is at version 4 with the xt_ views', () => {
-    assert.equal(SCHEMA_VERSION, 4);
+  it('a fresh database is at version 5 with the xt_ views and the request fields', () => {
+    assert.equal(SCHEMA_VERSION, 5);
     const db = openDb(join(dir, 'fresh.db'), { create: true });
-    assert.deepEqual(db.pragma('user_version'), [{ user_version: 4 }]);
-    assert.deepEqual(db.prepare("SELECT value FROM xt_meta WHERE key = 'schema_version'").get(), { value: '4' });
+    assert.deepEqual(db.pragma('user_version'), [{ user_version: 5 }]);
+    assert.deepEqual(db.prepare("SELECT value FROM xt_meta WHERE key = 'schema_version'").get(), { value: '5' });
+    const cols = db.prepare<{ name: string }>("SELECT name FROM pragma_table_info('requests')").all().map((r) => r.name);
+    for (const c of ['comm', 'pid', 'tgid', 'dev', 'op', 'labels', 'bios', 'block_requests', 'bytes', 'filtered']) assert.ok(cols.includes(c), c);
     const views = db.prepare<{ name: string }>("SELECT name FROM sqlite_schema WHERE type = 'view' AND name LIKE 'xt\\_%' ESCAPE '\\' ORDER BY name").all().map((r) => r.name);
     assert.deepEqual(views, ['xt_data_quality', 'xt_request_events', 'xt_slowest_requests', 'xt_stage_summary', 'xt_stage_times']);
     db.close();
   });
 
-  it('version-1, -2 and -3 databases opened for writing end up with the same schema as a fresh one; read-only they stay as they are', { skip: !hasShell && 'no sqlite3 shell' }, () => {
+  it('version-1, -2, -3 and -4 databases opened for writing end up with the same schema as a fresh one; read-only they stay as they are', { skip: !hasShell && 'no sqlite3 shell' }, () => {
     const fresh = join(dir, 'fresh2.db');
     openDb(fresh, { create: true }).close();
     const s1 = readFileSync(join(Q, '001_schema.sql'), 'utf8');
@@ -293,6 +295,7 @@ describe('schema migration 3: the views', () => {
       [1, s1],
       [2, s1 + s2],
       [3, s1 + s2 + migrationSql('003_views.sql')],
+      [4, s1 + s2 + migrationSql('003_views.sql') + migrationSql('004_counter_stage.sql')],
     ] as const) {
       const path = join(dir, `v${v}.db`);
       assert.equal(spawnSync('sqlite3', [path], { input: `${sql}\nINSERT INTO xt_meta VALUES ('schema_version', '${v}');\nPRAGMA user_version = ${v};\n` }).status, 0);
@@ -304,7 +307,7 @@ describe('schema migration 3: the views', () => {
       openDb(path).close();
       assert.deepEqual(schemaOf(path), schemaOf(fresh), `version ${v}`);
       const db = openDb(path, { readonly: true });
-      assert.deepEqual(db.pragma('user_version'), [{ user_version: 4 }]);
+      assert.deepEqual(db.pragma('user_version'), [{ user_version: 5 }]);
       db.close();
     }
   });

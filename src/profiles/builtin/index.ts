@@ -4,11 +4,14 @@
  * are validated like user files when loaded (../load.ts).
  */
 import type { ProfileInput } from '../schema.js';
-import { linuxBlock } from './linux-block.js';
+import { block, ioUring, linuxAio, linuxBlock } from './linux-block.js';
 import { xenBlkback, xenBlktap2, xenBlktap3, xenQdisk } from './xen.js';
 
 export const BUILTIN_PROFILES: Readonly<Record<string, ProfileInput>> = {
   'linux-block': linuxBlock,
+  io_uring: ioUring,
+  'linux-aio': linuxAio,
+  block,
   'xen-blkback': xenBlkback,
   'xen-blktap2': xenBlktap2,
   'xen-blktap3': xenBlktap3,

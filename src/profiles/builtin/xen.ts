@@ -45,6 +45,7 @@ const XEN_COMMON = {
   xtrace_profile: 1 as const,
   requires_any: ['fe_queue'],
   orphan_label: 'guest request without a syscall (readahead, writeback, metadata)',
+  labels: ['op', 'vdev', 'domid'],
 };
 
 export const xenBlkback: ProfileInput = {

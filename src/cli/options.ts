@@ -5,7 +5,9 @@
  */
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { BreakdownOptions } from '../analysis/breakdown.js';
-import { builtinProfileNames } from '../profiles/index.js';
+import { builtinProfileNames, type Profile } from '../profiles/index.js';
+import { parseFilters } from '../pipeline/filters.js';
+import type { RequestFilter } from '../pipeline/analyse.js';
 
 export function parseCount(v: string): number {
   const n = Number(v);
@@ -98,6 +100,7 @@ export interface MethodFlags {
   trim: number;
   trimBy: 'total' | 'stage';
   offset?: Map<string, bigint>;
+  filter?: string[];
 }
 
 /** The report method: warm-up, trimming, clock offsets. `note` qualifies the help (e.g. "database sides"). */
@@ -107,12 +110,17 @@ export function methodOptions(cmd: Command, note?: string): Command {
     .addOption(new Option('--warmup <n>', q('drop the first N complete requests of each run')).default(0).argParser(parseCount))
     .addOption(new Option('--trim <fraction>', q('drop this fraction of the fastest and of the slowest requests of each run')).default(0.1).argParser(parseFraction))
     .addOption(new Option('--trim-by <what>', q('trim by total latency, or each stage on its own')).choices(['total', 'stage']).default('total'))
-    .addOption(new Option('--offset <domain=ns>', q('clock offset of a domain: t_reference = t_domain + ns (repeatable); otherwise estimated')).argParser(collectOffset));
+    .addOption(new Option('--offset <domain=ns>', q('clock offset of a domain: t_reference = t_domain + ns (repeatable); otherwise estimated')).argParser(collectOffset))
+    .addOption(
+      new Option('--filter <key=value>', q("keep only requests whose field matches (repeatable, all must hold): comm='fio*', pid, tgid, dev=254,0, op=R|W, or a field of the profile"))
+        .argParser((v: string, prev: string[] | undefined) => [...(prev ?? []), v]),
+    );
 }
 
-/** The method flags as the pipeline takes them. */
-export function methodOf(o: MethodFlags): BreakdownOptions & { offsets?: Map<string, bigint> } {
-  return { warmup: o.warmup, trim: o.trim, trimBy: o.trimBy, ...(o.offset ? { offsets: o.offset } : {}) };
+/** The method flags as the pipeline takes them; `profile` resolves `--filter` keys against its request fields. */
+export function methodOf(o: MethodFlags, profile?: Profile): BreakdownOptions & { offsets?: Map<string, bigint>; filters?: RequestFilter[] } {
+  const filters = o.filter?.length ? parseFilters(o.filter, profile ?? { points: [], labels: [] }) : undefined;
+  return { warmup: o.warmup, trim: o.trim, trimBy: o.trimBy, ...(o.offset ? { offsets: o.offset } : {}), ...(filters ? { filters } : {}) };
 }
 
 /** `--format` (choices from a registry) and `--out FILE`. */

@@ -91,8 +91,9 @@ export interface Comparison {
     /** Coverage of equivalence_ci_ns: 1 − 2·alpha. */
     equivalence_level: number;
   };
-  baseline: { source: string; kind: string; runs: number };
-  candidate: { source: string; kind: string; runs: number };
+  /** `excluded_runs`: runs the side's report could not average (not compared), with why. */
+  baseline: { source: string; kind: string; runs: number; excluded_runs: { run: string; why: string }[] };
+  candidate: { source: string; kind: string; runs: number; excluded_runs: { run: string; why: string }[] };
   total: StageComparison;
   stages: StageComparison[];
   verdict: Verdict;
@@ -107,6 +108,8 @@ export function checkComparable(a: Side, b: Side): void {
   }
   const m = (s: Side): string => `--warmup ${s.method.warmup} --trim ${s.method.trim} --trim-by ${s.method.trim_by}`;
   if (m(a) !== m(b)) throw new InputError(`cannot compare: the baseline was reported with ${m(a)}, the candidate with ${m(b)}; report both with the same options`);
+  const f = (s: Side): string => (s.method.filters.length ? s.method.filters.map((x) => `--filter ${x}`).join(' ') : 'no --filter');
+  if (f(a) !== f(b)) throw new InputError(`cannot compare: the baseline's requests were filtered with ${f(a)}, the candidate's with ${f(b)}; report both with the same filters`);
 }
 
 /** The defaults of `xtrace compare` (its help prints them). */
@@ -289,8 +292,8 @@ export function compare(a: Side, b: Side, o: CompareOptions): Comparison {
       correction: 'holm',
       equivalence_level: 1 - 2 * o.alpha,
     },
-    baseline: { source: a.source, kind: a.kind, runs: a.runs },
-    candidate: { source: b.source, kind: b.kind, runs: b.runs },
+    baseline: { source: a.source, kind: a.kind, runs: a.runs, excluded_runs: a.excludedRuns ?? [] },
+    candidate: { source: b.source, kind: b.kind, runs: b.runs, excluded_runs: b.excludedRuns ?? [] },
     total,
     stages,
     verdict,

@@ -21,6 +21,10 @@ function headline(c: Comparison): string {
   const n = c.counts;
   return `${c.verdict.toUpperCase()}: ${n.regressed} regressed, ${n.improved} improved, ${n.inconclusive} inconclusive, ${n.same} same (threshold ${pct(c.options.threshold)} and ${c.options.floor_ns} ns, alpha ${c.options.alpha} family-wise (Holm), same: the ${pctPrecise(c.options.equivalence_level)} interval within that size; baseline ${c.baseline.runs} runs, candidate ${c.candidate.runs} runs)`;
 }
+/** Runs a side's report could not average (not compared). */
+function excludedLines(c: Comparison): string[] {
+  return (['baseline', 'candidate'] as const).flatMap((side) => c[side].excluded_runs.map((e) => `${side}: run ${e.run} not averaged (not compared): ${e.why}`));
+}
 /** Why each stage that is not `same` got its verdict, the stage's name written by `name`. */
 function reasons(c: Comparison, name: (n: string) => string): string[] {
   return rows(c)
@@ -43,6 +47,8 @@ const table: CompareReporter = {
     }
     const why = reasons(c, (n) => n);
     if (why.length) out.push('', ...why);
+    const excluded = excludedLines(c);
+    if (excluded.length) out.push('', ...excluded.map((l) => k.yellow(l)));
     return out.join('\n') + '\n';
   },
 };
@@ -64,6 +70,7 @@ const markdown: CompareReporter = {
     const why = reasons(c, (n) => `\`${n}\``);
     if (why.length) out.push('', ...why.map((w) => `- ${w}`));
     out.push('', `Baseline: \`${c.baseline.source}\` (${c.baseline.kind}). Candidate: \`${c.candidate.source}\` (${c.candidate.kind}).`);
+    for (const l of excludedLines(c)) out.push('', `⚠️ ${l}`);
     return out.join('\n') + '\n';
   },
 };

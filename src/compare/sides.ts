@@ -9,6 +9,7 @@ import { InputError } from '../core/errors.js';
 import type { BreakdownOptions } from '../analysis/breakdown.js';
 import { loadProfile, type Profile } from '../profiles/index.js';
 import { analyse } from '../pipeline/analyse.js';
+import { parseFilters } from '../pipeline/filters.js';
 import type { ReportModel } from '../report/model.js';
 
 export interface Side {
@@ -16,7 +17,7 @@ export interface Side {
   kind: 'db' | 'json';
   profile: string;
   points: string[];
-  method: { warmup: number; trim: number; trim_by: 'total' | 'stage' };
+  method: { warmup: number; trim: number; trim_by: 'total' | 'stage'; filters: string[] };
   /** Stage names, then 'total'. */
   names: string[];
   /** [name][run]: the run means. */
@@ -30,12 +31,18 @@ export interface Side {
   /** [name]: the kept per-request latencies (database sides only). */
   requests: Float64Array[] | null;
   runs: number;
+  /** Runs the side's report could not average (no complete request), with why; not compared (absent: none). */
+  excludedRuns?: { run: string; why: string }[];
 }
 
 export interface SideOptions extends BreakdownOptions {
   /** Profile for database sides (a JSON side names its own). */
   profile?: string;
   offsets?: Map<string, bigint>;
+  /** `--filter` texts for database sides (parsed against the profile's request fields). */
+  filterTexts?: readonly string[];
+  /** Refuse a side with a run that cannot be averaged (a database's, or listed in a saved report's excluded_runs). */
+  strict?: boolean;
 }
 
 /** A file that starts with `{` is a saved JSON report; anything else is a database. Reads 64 bytes only: a database may be gigabytes. */
@@ -58,7 +65,7 @@ function isJsonReport(path: string): boolean {
 }
 
 export function loadSide(path: string, o: SideOptions): Side {
-  return isJsonReport(path) ? fromJson(path) : fromDb(path, o);
+  return isJsonReport(path) ? fromJson(path, o) : fromDb(path, o);
 }
 
 /** Both sides; a JSON side is read first so that a database side without --profile takes its profile. */
@@ -78,7 +85,7 @@ export function loadSides(baseline: string, candidate: string, o: SideOptions): 
   return [a, load(candidate)];
 }
 
-function fromJson(path: string): Side {
+function fromJson(path: string, o: SideOptions): Side {
   let m: ReportModel;
   try {
     m = JSON.parse(readFileSync(path, 'utf8')) as ReportModel;
@@ -89,17 +96,23 @@ function fromJson(path: string): Side {
     throw new InputError(`${path}: not an xtrace report (expected the output of \`xtrace report --format json\`, version 1)`, path);
   }
   const names = [...m.stages.map((s) => s.name), 'total'];
+  // (A saved report from before excluded_runs existed has none.)
+  const excludedRuns = (m.excluded_runs ?? []).map((e) => ({ run: e.run, why: e.why }));
+  if (o.strict && excludedRuns.length)
+    throw new InputError(`${path}: --strict: the report lists ${excludedRuns.length} run(s) it could not average (${excludedRuns.map((e) => `run ${e.run}: ${e.why}`).join('; ')}); compare another report, or drop --strict`, path);
   return {
     source: path,
     kind: 'json',
     profile: m.profile,
     points: m.points,
-    method: { warmup: m.method.warmup, trim: m.method.trim, trim_by: m.method.trim_by },
+    // (A saved report from before filters existed had none.)
+    method: { warmup: m.method.warmup, trim: m.method.trim, trim_by: m.method.trim_by, filters: m.method.filters ?? [] },
     names,
     runMeans: names.map((n) => m.runs.map((r) => (n === 'total' ? r.total_ns : r.stages_ns[n]!))),
     clockUncertaintyNs: clockUncertainty(m),
     requests: null,
     runs: m.runs.length,
+    excludedRuns,
   };
 }
 
@@ -108,7 +121,8 @@ function fromDb(path: string, o: SideOptions): Side {
   const profile: Profile = loadProfile(o.profile);
   const db = openDb(path, { readonly: true });
   try {
-    const a = analyse(db, { profile, warmup: o.warmup, trim: o.trim, trimBy: o.trimBy, ...(o.offsets ? { offsets: o.offsets } : {}), save: false, keepValues: true });
+    const filters = o.filterTexts?.length ? parseFilters(o.filterTexts, profile) : [];
+    const a = analyse(db, { profile, warmup: o.warmup, trim: o.trim, trimBy: o.trimBy, ...(o.offsets ? { offsets: o.offsets } : {}), filters, save: false, keepValues: true, strict: !!o.strict });
     const m = a.model;
     const names = [...m.stages.map((s) => s.name), 'total'];
     // Per stage (then the total): the values the means were taken over, all runs together.
@@ -118,12 +132,13 @@ function fromDb(path: string, o: SideOptions): Side {
       kind: 'db',
       profile: profile.name,
       points: m.points,
-      method: { warmup: o.warmup, trim: o.trim, trim_by: o.trimBy },
+      method: { warmup: o.warmup, trim: o.trim, trim_by: o.trimBy, filters: filters.map((f) => f.text) },
       names,
       runMeans: names.map((n) => m.runs.map((r) => (n === 'total' ? r.total_ns : r.stages_ns[n]!))),
       clockUncertaintyNs: clockUncertainty(m),
       requests,
       runs: m.runs.length,
+      excludedRuns: m.excluded_runs.map((e) => ({ run: e.run, why: e.why })),
     };
   } finally {
     db.close();

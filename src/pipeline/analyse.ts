@@ -12,8 +12,11 @@ import { groupRuns, type Grouping } from '../correlate/runs.js';
 import { saveCorrelation } from '../correlate/save.js';
 import type { RequestStore } from '../correlate/store.js';
 import type { Profile } from '../profiles/index.js';
-import { buildReport, type ReportModel } from '../report/model.js';
+import { buildReport, type ReportGroup, type ReportModel } from '../report/model.js';
 import { XTRACE_VERSION } from '../core/version.js';
+import { describeExcludedRuns, noRunRefusal, profileHint, strictRefusal } from './diagnose.js';
+import { groupBreakdowns, type GroupBy } from './groups.js';
+import { timestampResolution } from './resolution.js';
 
 /** Keeps or drops a correlated request (store index `i`). Filtering acts on requests, never on events: a filter on events would break the joins. */
 export interface RequestFilter {
@@ -26,7 +29,7 @@ export interface AnalysisOptions extends BreakdownOptions {
   profile: Profile;
   /** Given clock offsets: t_reference = t_domain + offset (ns); other domains are estimated. */
   offsets?: Map<string, bigint>;
-  /** Requests failing any filter are left out of the runs (none yet: the slot where filters go). */
+  /** Requests failing any filter are left out of the runs (`--filter`, src/pipeline/filters.ts). */
   filters?: readonly RequestFilter[];
   /** Store the correlated requests in the database (default true). */
   save?: boolean;
@@ -36,6 +39,13 @@ export interface AnalysisOptions extends BreakdownOptions {
   version?: string;
   /** Where events are read (tests force the worker thread on small inputs). */
   reader?: ReaderMode;
+  /**
+   * Refuse (InputError, after storing the requests) when a run cannot be averaged, instead of
+   * listing it in `excluded_runs` and reporting the others (CI).
+   */
+  strict?: boolean;
+  /** One breakdown per request direction (`op`) or size (`size`) besides the whole report's. */
+  groupBy?: GroupBy;
   onStep?: (what: string) => void;
 }
 
@@ -48,6 +58,8 @@ export interface Analysis {
   correlationId: number | null;
   /** Requests the filters removed. */
   filteredOut: number;
+  /** With `groupBy`: one breakdown per group (also in `model.groups`). */
+  groups: ReportGroup[] | null;
 }
 
 export function analyse(db: Db, o: AnalysisOptions): Analysis {
@@ -73,18 +85,41 @@ export function analyse(db: Db, o: AnalysisOptions): Analysis {
     g.runs,
     { ...method, keepValues: !!o.keepValues },
   );
+  const excluded = describeExcludedRuns(db, c, g, b);
   let id: number | null = null;
   if (o.save !== false) {
+    // Stored before any refusal below: SQL shows what happened.
     o.onStep?.('storing requests');
+    const totals = g.runs.map(() => 0);
+    const kept = g.runs.map(() => 0);
+    for (const r of b.runs) {
+      totals[r.index] = r.totalNs;
+      kept[r.index] = r.kept;
+    }
     id = saveCorrelation(db, {
       correlation: c,
       grouping: g,
-      keptFlags: b.runs.map((r) => r.keptFlags),
-      runTotals: b.runs.map((r) => r.totalNs),
-      runKept: b.runs.map((r) => r.kept),
+      keptFlags: b.keptFlags,
+      // A run with no mean is stored with kept = 0 and total_ns 0 (the column is NOT NULL).
+      runTotals: totals,
+      runKept: kept,
       options: method,
       version: o.version ?? XTRACE_VERSION,
     });
   }
-  return { correlation: c, grouping: g, breakdown: b, model: buildReport(c, g, b, id), correlationId: id, filteredOut };
+  if (b.runs.length === 0) throw noRunRefusal(db, c, g, b, excluded, filters.map((f) => f.text));
+  if (o.strict && excluded.length) throw strictRefusal(db, excluded);
+  const resolution = timestampResolution(db, c.domains);
+  const extras = {
+    domainResolutionNs: resolution.domains,
+    sourceResolutionNs: resolution.sources,
+    groupBy: o.groupBy ?? null,
+    strict: !!o.strict,
+    filters: filters.map((f) => f.text),
+    filteredOut,
+    hint: profileHint(db, c, g),
+  };
+  const groups = o.groupBy ? groupBreakdowns(c, g, o.groupBy, method, extras) : null;
+  const model = buildReport(c, g, b, id, { ...extras, excludedRuns: excluded, groups });
+  return { correlation: c, grouping: g, breakdown: b, model, correlationId: id, filteredOut, groups };
 }

@@ -93,3 +93,18 @@ export function csvField(v: string | number | bigint | null): string {
 export function markdownCell(s: string): string {
   return s.replace(/\|/g, '\\|').replace(/\n/g, '<br>');
 }
+
+/** A rate (per second) for people: 3 decimals below 100, 1 from 100 on; '–' when unknown. */
+export function formatRate(x: number | null): string {
+  if (x === null || !Number.isFinite(x)) return '–';
+  return Math.abs(x) >= 100 ? x.toFixed(1) : x.toFixed(3);
+}
+
+/** A byte count for people, in decimal units (kB = 1000 B, MB = 10^6 B, as fio's MB/s): `4096 B`, `409.6 kB`, `1.64 MB`; '–' when unknown. */
+export function formatBytes(n: number | null): string {
+  if (n === null || !Number.isFinite(n)) return '–';
+  if (n < 10_000) return `${n} B`;
+  if (n < 1e6) return `${+(n / 1e3).toFixed(1)} kB`;
+  if (n < 1e9) return `${+(n / 1e6).toFixed(2)} MB`;
+  return `${+(n / 1e9).toFixed(2)} GB`;
+}

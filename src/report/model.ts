@@ -3,10 +3,23 @@
  * contract (README "JSON report"); field names are snake_case because they are that contract.
  */
 import { pctPrecise } from './format.js';
-import type { Breakdown } from '../analysis/breakdown.js';
+import type { Breakdown, Tail } from '../analysis/breakdown.js';
 import { COUNTERS } from '../core/counters.js';
 import type { Correlation } from '../correlate/correlate.js';
-import type { Grouping } from '../correlate/runs.js';
+import type { Grouping, RunGroup } from '../correlate/runs.js';
+import type { RequestStore } from '../correlate/store.js';
+
+/**
+ * The tail beside the headline (README "The tail and the shape"): over the complete requests of
+ * the reported runs together, after warm-up, untrimmed; percentiles by nearest rank. Null when
+ * there is no such request.
+ */
+export interface TailFields {
+  untrimmed_mean_ns: number | null;
+  p50_ns: number | null;
+  p90_ns: number | null;
+  p99_ns: number | null;
+}
 
 export interface ReportStage {
   name: string;
@@ -21,6 +34,75 @@ export interface ReportStage {
   cross_domain: boolean;
   /** For a cross-domain stage: the mean is exact up to ± this (offset uncertainty between the two domains); 0 within one domain. */
   uncertainty_ns: number;
+  untrimmed_mean_ns: number | null;
+  p50_ns: number | null;
+  p90_ns: number | null;
+  p99_ns: number | null;
+  /** untrimmed_mean_ns over the total's untrimmed_mean_ns. */
+  untrimmed_share: number;
+  /** Coarsest timestamp resolution of the sources of its two points' domains: 1000 when they print whole µs, else 1. */
+  timestamp_resolution_ns: number;
+}
+
+/** A run the breakdown could not average (no complete request, or all of them warm-up), and why. */
+export interface ExcludedRun {
+  run: string;
+  requests: number;
+  complete: number;
+  incomplete: number;
+  orphans: number;
+  /** `no_complete_request` or `warmup`. */
+  reason: 'no_complete_request' | 'warmup';
+  /** For people: what happened in the run. */
+  why: string;
+  /** Points of the path with no event in the run's time span (null when not examined). */
+  points_without_events: string[] | null;
+  /** Events the sources say they lost inside the run's time span (null when not examined). */
+  lost_events: number | null;
+}
+
+/** Which stage has the largest share, trimmed (the headline) and untrimmed. */
+export interface Shape {
+  /** Complete requests of the reported runs after warm-up (what the tail fields are taken over). */
+  requests: number;
+  dominant_stage_trimmed: string | null;
+  dominant_share_trimmed: number | null;
+  dominant_stage_untrimmed: string | null;
+  dominant_share_untrimmed: number | null;
+  /** True when the two differ: the untrimmed shares would change which stage dominates. */
+  dominant_differs: boolean;
+}
+
+export interface ReportRun {
+  run: string;
+  requests: number;
+  complete: number;
+  incomplete: number;
+  orphans: number;
+  kept: number;
+  stages_ns: Record<string, number>;
+  total_ns: number;
+  /** End marker − begin marker (ns); null without markers or without an end marker. */
+  duration_ns: number | null;
+  /** Complete requests per second of duration. */
+  requests_per_s: number | null;
+  /** Bytes of its complete requests (sectors × 512); null when a request's size is unknown. */
+  bytes: number | null;
+  /** bytes / duration, MB = 10^6 bytes (as fio's MB/s). */
+  mb_per_s: number | null;
+}
+
+/** The breakdown of one group of requests (`--group-by`): the same fields as the whole report's. */
+export interface ReportGroup {
+  by: 'op' | 'size';
+  /** The direction (`R`, `W` …) or the size in bytes (`4096`); `unknown` when the request does not say. */
+  key: string;
+  requests: { total: number; complete: number; incomplete: number; orphans: number };
+  stages: ReportStage[];
+  total: ReportModel['total'];
+  shape: Shape;
+  runs: ReportRun[];
+  excluded_runs: ExcludedRun[];
 }
 
 export interface ReportModel {
@@ -35,19 +117,21 @@ export interface ReportModel {
     trim_by: 'total' | 'stage';
     stages_add_up: boolean;
     statistic: string;
+    /** How untrimmed_mean_ns and the percentiles are taken. */
+    tail_statistic: string;
+    /** `--group-by`: null, 'op' or 'size'. */
+    group_by: 'op' | 'size' | null;
+    /** `--strict`: a run that cannot be averaged refuses the report. */
+    strict: boolean;
+    /** `--filter` texts, as given (compare refuses sides filtered differently). */
+    filters: string[];
   };
   stages: ReportStage[];
-  total: { mean_ns: number; stddev_ns: number | null };
-  runs: {
-    run: string;
-    requests: number;
-    complete: number;
-    incomplete: number;
-    orphans: number;
-    kept: number;
-    stages_ns: Record<string, number>;
-    total_ns: number;
-  }[];
+  total: { mean_ns: number; stddev_ns: number | null; timestamp_resolution_ns: number } & TailFields;
+  shape: Shape;
+  runs: ReportRun[];
+  /** Runs not averaged, with why; the other runs are reported (`--strict` refuses instead). */
+  excluded_runs: ExcludedRun[];
   domains: {
     name: string;
     method: string;
@@ -66,40 +150,190 @@ export interface ReportModel {
     orphan_label: string;
     outside_runs: number;
     not_requests: number;
+    /** Requests the filters removed (any status). */
+    filtered_out: number;
   };
+  /** The tasks whose complete requests the runs average (most first; the rest summed as `others`): other processes mixed in are visible. */
+  contributors: { comm: string; complete: number }[];
+  /** When the requests do not look like this profile's (mostly orphans): the profile that fits the events present, else null. */
+  hint: string | null;
   data_quality: {
     lost_events: number;
     unparsed_lines: number;
-    sources: { path: string; domain: string; lost_events: number; unparsed_lines: number }[];
+    sources: { path: string; domain: string; lost_events: number; unparsed_lines: number; timestamp_resolution_ns: number }[];
     runs_not_ended: string[];
     stray_run_ends: string[];
     repeated_run_labels: string[];
   };
   diagnostics: { code: string; point: string | null; severity: string; count: number; first_event_id: number | null; description: string }[];
   correlation_id: number | null;
+  /** One breakdown per group with `--group-by` (in key order), else null. */
+  groups: ReportGroup[] | null;
 }
 
-export function buildReport(c: Correlation, g: Grouping, b: Breakdown, correlationId: number | null): ReportModel {
-  const store = c.requests;
-  // Domains of each point, from the first complete request.
+/** What the pipeline adds to a model (it needs the database): timestamp resolutions, why runs were excluded, groups. */
+export interface ReportExtras {
+  /** Per domain (Correlation.domains order): the coarsest timestamp resolution of its sources (ns). */
+  domainResolutionNs?: number[];
+  /** Per source id. */
+  sourceResolutionNs?: ReadonlyMap<number, number>;
+  /** The breakdown's excluded runs, in its order, as the model lists them. */
+  excludedRuns?: ExcludedRun[];
+  groupBy?: 'op' | 'size' | null;
+  strict?: boolean;
+  groups?: ReportGroup[] | null;
+  filters?: readonly string[];
+  filteredOut?: number;
+  hint?: string | null;
+}
+
+/** How many contributors a report lists before summing the rest as `others`. */
+const CONTRIBUTORS = 5;
+
+/** The tasks (opener `$comm`) of the complete requests in the runs, most first. */
+function contributorsOf(c: Correlation, g: Grouping): { comm: string; complete: number }[] {
+  const n = new Map<string, number>();
+  for (const r of g.runs)
+    for (const i of r.index) {
+      const comm = c.requests.attr(i, '$comm') ?? '?';
+      n.set(comm, (n.get(comm) ?? 0) + 1);
+    }
+  const all = [...n].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([comm, complete]) => ({ comm, complete }));
+  if (all.length <= CONTRIBUTORS + 1) return all;
+  const rest = all.slice(CONTRIBUTORS).reduce((a, x) => a + x.complete, 0);
+  return [...all.slice(0, CONTRIBUTORS), { comm: `others (${all.length - CONTRIBUTORS} tasks)`, complete: rest }];
+}
+
+const finite = (x: number): number | null => (Number.isFinite(x) ? x : null);
+
+function tailFields(t: Tail): TailFields {
+  return { untrimmed_mean_ns: finite(t.untrimmedMeanNs), p50_ns: finite(t.p50Ns), p90_ns: finite(t.p90Ns), p99_ns: finite(t.p99Ns) };
+}
+
+/** The largest share of `stages` by `share` (first on ties); null without stages or runs. */
+function dominant<T extends { name: string }>(stages: T[], share: (s: T) => number): { name: string; share: number } | null {
+  let best: { name: string; share: number } | null = null;
+  for (const s of stages) {
+    const v = share(s);
+    if (Number.isFinite(v) && (best === null || v > best.share)) best = { name: s.name, share: v };
+  }
+  return best;
+}
+
+export function shapeOf(b: Breakdown): Shape {
+  const reported = b.runs.length > 0;
+  const t = reported ? dominant(b.stages, (s) => s.share) : null;
+  const u = reported && b.tailRequests > 0 ? dominant(b.stages, (s) => s.untrimmedShare) : null;
+  return {
+    requests: b.tailRequests,
+    dominant_stage_trimmed: t?.name ?? null,
+    dominant_share_trimmed: t?.share ?? null,
+    dominant_stage_untrimmed: u?.name ?? null,
+    dominant_share_untrimmed: u?.share ?? null,
+    dominant_differs: t !== null && u !== null && t.name !== u.name,
+  };
+}
+
+/** A run's throughput: duration between its markers, complete requests per second, their bytes and MB/s. */
+export function runThroughput(store: RequestStore, run: RunGroup): Pick<ReportRun, 'duration_ns' | 'requests_per_s' | 'bytes' | 'mb_per_s'> {
+  const duration = run.begin !== null && run.end !== null ? run.end - run.begin : null;
+  let bytes: number | null = 0;
+  for (const i of run.index) {
+    const sectors = store.sectors(i);
+    if (sectors === 0) {
+      bytes = null;
+      break;
+    }
+    bytes += sectors * 512;
+  }
+  const perS = (x: number | null): number | null => (x === null || duration === null || duration <= 0 ? null : x / (duration / 1e9));
+  return { duration_ns: duration, requests_per_s: perS(run.complete), bytes, mb_per_s: bytes === null ? null : perS(bytes / 1e6) };
+}
+
+/** Clock domain of each path point (of the first complete request; −1 when there is none). */
+function pointDomains(store: RequestStore, points: number): number[] {
   let sample = -1;
   for (let i = 0; i < store.length && sample < 0; i++) if (store.status(i) === 'complete') sample = i;
-  const domOf = (p: number): number => (sample < 0 ? -1 : store.domain(sample, p));
-  const pairUnc = (x: number, y: number): number => {
-    if (x === y || x < 0 || y < 0) return 0;
+  return Array.from({ length: points }, (_, p) => (sample < 0 ? -1 : store.domain(sample, p)));
+}
+
+/** The fields a breakdown gives the whole report and each group alike: stages, total, shape, runs, excluded runs. */
+export function breakdownSection(c: Correlation, g: Grouping, b: Breakdown, x: ReportExtras = {}): Pick<ReportModel, 'stages' | 'total' | 'shape' | 'runs' | 'excluded_runs'> {
+  const store = c.requests;
+  const dom = pointDomains(store, c.path.length);
+  const resOf = (d: number): number => (d < 0 ? 1 : (x.domainResolutionNs?.[d] ?? 1));
+  const names = c.domains.map((d) => d.name);
+  const pairUnc = (xd: number, yd: number): number => {
+    if (xd === yd || xd < 0 || yd < 0) return 0;
     // Sum of the half-widths along the estimation tree between x and y.
     const chain = (d: number): number[] => {
       const out = [d];
       for (let p = c.shifts[d]!.parent; p !== null; p = c.shifts[p]!.parent) out.push(p);
       return out;
     };
-    const cx = chain(x);
-    const cy = chain(y);
+    const cx = chain(xd);
+    const cy = chain(yd);
     const lca = cx.find((d) => cy.includes(d));
     const u = (d: number): number => c.shifts[d]!.uncertainty;
-    return lca === undefined ? u(x) + u(y) : u(x) - u(lca) + (u(y) - u(lca));
+    return lca === undefined ? u(xd) + u(yd) : u(xd) - u(lca) + (u(yd) - u(lca));
   };
-  const names = c.domains.map((d) => d.name);
+  return {
+    stages: b.stages.map((s, k) => {
+      const fd = dom[k]!;
+      const td = dom[k + 1]!;
+      return {
+        name: s.name,
+        from: s.from,
+        to: s.to,
+        mean_ns: s.meanNs,
+        stddev_ns: s.stddevNs,
+        share: s.share,
+        from_domain: fd >= 0 ? names[fd]! : null,
+        to_domain: td >= 0 ? names[td]! : null,
+        cross_domain: fd !== td,
+        uncertainty_ns: pairUnc(fd, td),
+        ...tailFields(s.tail),
+        untrimmed_share: s.untrimmedShare,
+        timestamp_resolution_ns: Math.max(resOf(fd), resOf(td)),
+      };
+    }),
+    total: { mean_ns: b.total.meanNs, stddev_ns: b.total.stddevNs, timestamp_resolution_ns: Math.max(1, ...dom.map(resOf)), ...tailFields(b.total.tail) },
+    shape: shapeOf(b),
+    runs: b.runs.map((r) => {
+      const grp = g.runs[r.index]!;
+      return {
+        run: r.label,
+        requests: grp.requests,
+        complete: grp.complete,
+        incomplete: grp.incomplete,
+        orphans: grp.orphans,
+        kept: r.kept,
+        stages_ns: Object.fromEntries(b.stages.map((s, i) => [s.name, r.stagesNs[i]!])),
+        total_ns: r.totalNs,
+        ...runThroughput(store, grp),
+      };
+    }),
+    excluded_runs:
+      x.excludedRuns ??
+      b.excluded.map((e) => {
+        const grp = g.runs[e.index]!;
+        return {
+          run: e.label,
+          requests: grp.requests,
+          complete: grp.complete,
+          incomplete: grp.incomplete,
+          orphans: grp.orphans,
+          reason: e.why === 'warmup' ? 'warmup' : 'no_complete_request',
+          why: e.why === 'warmup' ? `--warmup ${b.options.warmup} drops all its ${e.complete} complete requests` : 'no complete request',
+          points_without_events: null,
+          lost_events: null,
+        };
+      }),
+  };
+}
+
+export function buildReport(c: Correlation, g: Grouping, b: Breakdown, correlationId: number | null, extras: ReportExtras = {}): ReportModel {
+  const store = c.requests;
   let complete = 0;
   let incomplete = 0;
   let orphans = 0;
@@ -109,7 +343,10 @@ export function buildReport(c: Correlation, g: Grouping, b: Breakdown, correlati
     else if (s === 'orphan') orphans++;
     else incomplete++;
   }
-  const sources = c.domains.flatMap((d) => d.sources.map((s) => ({ path: s.path, domain: d.name, lost_events: s.lostEvents, unparsed_lines: s.unparsedLines })));
+  const sources = c.domains.flatMap((d) =>
+    d.sources.map((s) => ({ path: s.path, domain: d.name, lost_events: s.lostEvents, unparsed_lines: s.unparsedLines, timestamp_resolution_ns: extras.sourceResolutionNs?.get(s.id) ?? 1 })),
+  );
+  const section = breakdownSection(c, g, b, extras);
   return {
     version: 1,
     profile: c.profile.name,
@@ -125,37 +362,16 @@ export function buildReport(c: Correlation, g: Grouping, b: Breakdown, correlati
         b.options.trimBy === 'total'
           ? `per run: drop the first ${b.options.warmup} complete requests, sort by total latency, drop the ${pctPrecise(b.options.trim)} fastest and ${pctPrecise(b.options.trim)} slowest, mean of each stage over the rest; then mean and sample stddev of the run means`
           : `per run: drop the first ${b.options.warmup} complete requests, then for each stage on its own drop its ${pctPrecise(b.options.trim)} fastest and slowest values and take the mean; then mean and sample stddev of the run means (stages do not add up to the total)`,
+      tail_statistic: `untrimmed_mean_ns, p50_ns, p90_ns, p99_ns: over the complete requests of all reported runs together after dropping the first ${b.options.warmup} of each run, untrimmed; percentiles by nearest rank (the value of rank ceil(p/100 · n), a value that occurred)`,
+      group_by: extras.groupBy ?? null,
+      strict: extras.strict ?? false,
+      filters: [...(extras.filters ?? [])],
     },
-    stages: b.stages.map((s, k) => {
-      const fd = domOf(k);
-      const td = domOf(k + 1);
-      return {
-        name: s.name,
-        from: s.from,
-        to: s.to,
-        mean_ns: s.meanNs,
-        stddev_ns: s.stddevNs,
-        share: s.share,
-        from_domain: fd >= 0 ? names[fd]! : null,
-        to_domain: td >= 0 ? names[td]! : null,
-        cross_domain: fd !== td,
-        uncertainty_ns: pairUnc(fd, td),
-      };
-    }),
-    total: { mean_ns: b.total.meanNs, stddev_ns: b.total.stddevNs },
-    runs: b.runs.map((r, k) => {
-      const grp = g.runs[k]!;
-      return {
-        run: r.label,
-        requests: grp.requests,
-        complete: grp.complete,
-        incomplete: grp.incomplete,
-        orphans: grp.orphans,
-        kept: r.kept,
-        stages_ns: Object.fromEntries(b.stages.map((s, i) => [s.name, r.stagesNs[i]!])),
-        total_ns: r.totalNs,
-      };
-    }),
+    stages: section.stages,
+    total: section.total,
+    shape: section.shape,
+    runs: section.runs,
+    excluded_runs: section.excluded_runs,
     domains: c.offsets.map((o) => ({
       name: o.domain,
       method: o.method,
@@ -173,6 +389,7 @@ export function buildReport(c: Correlation, g: Grouping, b: Breakdown, correlati
       orphans,
       orphan_label: c.profile.orphan_label,
       outside_runs: g.notes.outside,
+      filtered_out: extras.filteredOut ?? 0,
       not_requests: c.counters.filter((x) => x.code === 'not_a_request').reduce((a, x) => a + x.count, 0),
     },
     data_quality: {
@@ -191,6 +408,9 @@ export function buildReport(c: Correlation, g: Grouping, b: Breakdown, correlati
       first_event_id: Number.isNaN(d.firstEvent) ? null : d.firstEvent,
       description: COUNTERS[d.code].description,
     })),
+    contributors: contributorsOf(c, g),
+    hint: extras.hint ?? null,
     correlation_id: correlationId,
+    groups: extras.groups ?? null,
   };
 }

@@ -3,8 +3,8 @@
  * text; none prints, exits or reads options beyond what it is given.
  */
 import type { ChalkInstance } from 'chalk';
-import type { ReportModel } from './model.js';
-import { csvField, formatNs, pct, pctPrecise, plural, toJson } from './format.js';
+import type { ExcludedRun, ReportGroup, ReportModel, ReportStage, Shape, TailFields } from './model.js';
+import { csvField, formatBytes, formatNs, formatRate, pct, pctPrecise, plural, toJson } from './format.js';
 
 export interface Reporter {
   readonly name: string;
@@ -17,11 +17,79 @@ function pad(s: string, n: number, right = false): string {
   return len >= n ? s : right ? ' '.repeat(n - len) + s : s + ' '.repeat(n - len);
 }
 
-function runSummary(m: ReportModel): string {
+function runSummary(m: Pick<ReportModel, 'runs' | 'excluded_runs'> & { method: Pick<ReportModel['method'], 'trim' | 'trim_by' | 'warmup'> }, method = true): string {
   const kept = m.runs.reduce((a, r) => a + r.kept, 0);
   const complete = m.runs.reduce((a, r) => a + r.complete, 0);
   const trim = m.method.trim ? `, trim ${pctPrecise(m.method.trim)} each side by ${m.method.trim_by}` : ', no trimming';
-  return `${plural(m.runs.length, 'run')}, ${complete} complete requests, ${kept} kept (warm-up ${m.method.warmup}${trim})`;
+  const excluded = m.excluded_runs.length ? ` (${m.excluded_runs.length} more not averaged)` : '';
+  return `${plural(m.runs.length, 'run')}${excluded}, ${complete} complete requests, ${kept} kept${method ? ` (warm-up ${m.method.warmup}${trim})` : ''}`;
+}
+
+/** The total's tail, one line: untrimmed mean and nearest-rank percentiles. */
+function tailLine(total: TailFields, shape: Shape): string {
+  return `untrimmed, ${plural(shape.requests, 'request')} (after warm-up): mean ${formatNs(total.untrimmed_mean_ns)} · p50 ${formatNs(total.p50_ns)} · p90 ${formatNs(total.p90_ns)} · p99 ${formatNs(total.p99_ns)}`;
+}
+
+/** When the untrimmed shares would change which stage dominates, one line saying so. */
+function flipLine(shape: Shape): string | null {
+  if (!shape.dominant_differs) return null;
+  return `note: untrimmed, ${shape.dominant_stage_untrimmed} dominates (${pct(shape.dominant_share_untrimmed!)}) instead of ${shape.dominant_stage_trimmed} (${pct(shape.dominant_share_trimmed!)} trimmed): the requests the trim drops spend their time in ${shape.dominant_stage_untrimmed}`;
+}
+
+/** The footnote on stages timed by whole-µs timestamps (every value printed to the ns there is an average of whole µs). */
+function resolutionLine(m: ReportModel, stages: ReportStage[]): string | null {
+  const coarse = stages.filter((s) => s.timestamp_resolution_ns >= 1000);
+  if (!coarse.length) return null;
+  const files = m.data_quality.sources.filter((s) => s.timestamp_resolution_ns >= 1000).map((s) => s.path.split('/').pop()!);
+  const fine = stages.filter((s) => s.timestamp_resolution_ns < 1000);
+  const which = !fine.length ? 'every stage' : coarse.length <= fine.length ? coarse.map((s) => s.name).join(', ') : `every stage but ${fine.map((s) => s.name).join(', ')}`;
+  return `µs timestamps (${files.join(', ')}): ${which} timed in whole µs per request (±1 µs); the ns digits of the means come from averaging`;
+}
+
+/** A run's duration: ms below a second. */
+function formatDuration(ns: number | null): string {
+  if (ns === null) return '–';
+  return ns >= 1e9 ? `${(ns / 1e9).toFixed(3)} s` : `${(ns / 1e6).toFixed(3)} ms`;
+}
+
+function excludedLine(e: ExcludedRun): string {
+  return `run ${e.run} not averaged: ${e.why}`;
+}
+
+/** A group's runs without its requests, on one line (a run of reads has no writes: not an alarm). */
+function groupExcludedLine(excluded: ExcludedRun[]): string | null {
+  if (!excluded.length) return null;
+  const shown = excluded.slice(0, 10).map((e) => e.run);
+  const more = excluded.length > shown.length ? ` and ${excluded.length - shown.length} more` : '';
+  return `not in ${excluded.length === 1 ? 'run' : 'runs'} ${shown.join(', ')}${more}: ${excluded[0]!.why}`;
+}
+
+const MAX_RUN_LINES = 20;
+
+/** One line per reported run: requests, the mean total, duration between its markers, requests/s, MB/s. */
+function runLines(m: Pick<ReportModel, 'runs'>): string[] {
+  const w = Math.max(3, ...m.runs.map((r) => [...r.run].length)) + 2;
+  const out = [`${pad('run', w)}${pad('complete', 9, true)}${pad('kept', 7, true)}${pad('mean total', 14, true)}${pad('duration', 12, true)}${pad('req/s', 10, true)}${pad('bytes', 12, true)}${pad('MB/s', 9, true)}`];
+  for (const r of m.runs.slice(0, MAX_RUN_LINES))
+    out.push(
+      `${pad(r.run, w)}${pad(String(r.complete), 9, true)}${pad(String(r.kept), 7, true)}${pad(formatNs(r.total_ns), 14, true)}${pad(formatDuration(r.duration_ns), 12, true)}${pad(formatRate(r.requests_per_s), 10, true)}${pad(formatBytes(r.bytes), 12, true)}${pad(formatRate(r.mb_per_s), 9, true)}`,
+    );
+  if (m.runs.length > MAX_RUN_LINES) out.push(`… ${plural(m.runs.length - MAX_RUN_LINES, 'more run')} (--format json lists them all)`);
+  return out;
+}
+
+function groupTitle(g: ReportGroup): string {
+  return g.by === 'op' ? `op ${g.key}` : `size ${g.key === 'unknown' ? g.key : formatBytes(Number(g.key))}`;
+}
+
+/** What the averages are made of: the filters and what they removed, the tasks whose requests they average, the profile hint. */
+function whoLines(m: ReportModel): { text: string; warn: boolean }[] {
+  const out: { text: string; warn: boolean }[] = [];
+  if (m.hint) out.push({ text: `note: ${m.hint}`, warn: true });
+  if (m.method.filters.length) out.push({ text: `filter: ${m.method.filters.join(' and ')} (left out ${plural(m.requests.filtered_out, 'request')})`, warn: false });
+  if (m.contributors.length)
+    out.push({ text: `tasks: ${m.contributors.map((x) => `${x.comm} ${x.complete}`).join(' · ')}${m.method.filters.length || m.contributors.length < 2 ? '' : '  (other tasks are averaged in: --filter comm=NAME keeps one)'}`, warn: false });
+  return out;
 }
 
 function qualityLines(m: ReportModel): string[] {
@@ -62,23 +130,48 @@ function domainText(d: ReportModel['domains'][number]): string {
   }
 }
 
+/** The stage table of the table reporter (the whole report, or a group), with the tail beneath. */
+function stageTable(m: ReportModel, part: Pick<ReportModel, 'stages' | 'total' | 'shape' | 'excluded_runs'>, c: ChalkInstance, group = false): string[] {
+  const lines: string[] = [];
+  const w = Math.max(5, ...part.stages.map((s) => [...s.name].length)) + 2;
+  lines.push(c.dim(`${pad('stage', w)}${pad('mean', 14, true)}${pad('± sd (runs)', 14, true)}${pad('share', 8, true)}  `));
+  const maxShare = Math.max(...part.stages.map((s) => s.share), 0.0001);
+  for (const s of part.stages) {
+    const bar = '█'.repeat(Math.max(0, Math.round((s.share / maxShare) * 24)));
+    const unc = s.cross_domain ? c.dim(` ±${formatNs(s.uncertainty_ns)} clock`) : '';
+    lines.push(`${pad(s.name, w)}${pad(formatNs(s.mean_ns), 14, true)}${pad(formatNs(s.stddev_ns), 14, true)}${pad(pct(s.share), 8, true)}  ${c.cyan(bar)}${unc}`);
+  }
+  lines.push(c.bold(`${pad('total', w)}${pad(formatNs(part.total.mean_ns), 14, true)}${pad(formatNs(part.total.stddev_ns), 14, true)}${pad('100.0%', 8, true)}`));
+  if (!m.method.stages_add_up) lines.push(c.yellow('note: stages trimmed one by one (--trim-by stage): they do not add up to the total'));
+  lines.push(tailLine(part.total, part.shape));
+  const flip = flipLine(part.shape);
+  if (flip) lines.push(c.yellow(flip));
+  const res = group ? null : resolutionLine(m, part.stages);
+  if (res) lines.push(c.dim(res));
+  if (group) {
+    const line = groupExcludedLine(part.excluded_runs);
+    if (line) lines.push(c.dim(line));
+  } else for (const e of part.excluded_runs) lines.push(c.yellow(excludedLine(e)));
+  return lines;
+}
+
 const table: Reporter = {
   name: 'table',
   description: 'aligned text table with bars (colour on a terminal, off with NO_COLOR)',
   render(m, c) {
     const lines: string[] = [];
     lines.push(c.bold(`xtrace report · profile ${m.profile}`) + ` · ${runSummary(m)}`);
+    for (const w of whoLines(m)) lines.push(w.warn ? c.yellow(w.text) : c.dim(w.text));
     lines.push('');
-    const w = Math.max(5, ...m.stages.map((s) => [...s.name].length)) + 2;
-    lines.push(c.dim(`${pad('stage', w)}${pad('mean', 14, true)}${pad('± sd (runs)', 14, true)}${pad('share', 8, true)}  `));
-    const maxShare = Math.max(...m.stages.map((s) => s.share), 0.0001);
-    for (const s of m.stages) {
-      const bar = '█'.repeat(Math.max(0, Math.round((s.share / maxShare) * 24)));
-      const unc = s.cross_domain ? c.dim(` ±${formatNs(s.uncertainty_ns)} clock`) : '';
-      lines.push(`${pad(s.name, w)}${pad(formatNs(s.mean_ns), 14, true)}${pad(formatNs(s.stddev_ns), 14, true)}${pad(pct(s.share), 8, true)}  ${c.cyan(bar)}${unc}`);
+    lines.push(...stageTable(m, m, c));
+    lines.push('');
+    lines.push(c.bold('runs'));
+    for (const l of runLines(m)) lines.push(`  ${l}`);
+    for (const g of m.groups ?? []) {
+      lines.push('');
+      lines.push(c.bold(`${groupTitle(g)}`) + ` · ${runSummary({ ...g, method: m.method }, false)}`);
+      lines.push(...stageTable(m, g, c, true).map((l) => `  ${l}`));
     }
-    lines.push(c.bold(`${pad('total', w)}${pad(formatNs(m.total.mean_ns), 14, true)}${pad(formatNs(m.total.stddev_ns), 14, true)}${pad('100.0%', 8, true)}`));
-    if (!m.method.stages_add_up) lines.push(c.yellow('note: stages trimmed one by one (--trim-by stage): they do not add up to the total'));
     lines.push('');
     lines.push(c.bold('clock domains'));
     for (const d of m.domains) lines.push(`  ${pad(d.name, 12)}${domainText(d)}`);
@@ -100,14 +193,44 @@ const json: Reporter = {
 
 const csv: Reporter = {
   name: 'csv',
-  description: 'one row per stage and the total, with the per-run means as columns',
+  description: 'one row per stage and the total, with the per-run means as columns (then the tail; with --group-by, the groups\' rows)',
   render(m) {
-    const head = ['kind', 'name', 'from', 'to', 'mean_ns', 'stddev_ns', 'share', 'uncertainty_ns', ...m.runs.map((r) => `run_${r.run}_ns`)];
-    const rows = m.stages.map((s) => ['stage', s.name, s.from, s.to, s.mean_ns, s.stddev_ns, s.share, s.uncertainty_ns, ...m.runs.map((r) => r.stages_ns[s.name]!)]);
-    rows.push(['total', 'total', m.points[0]!, m.points[m.points.length - 1]!, m.total.mean_ns, m.total.stddev_ns, 1, 0, ...m.runs.map((r) => r.total_ns)]);
-    return [head, ...rows].map((r) => r.map((v) => csvField(v as string | number | null)).join(',')).join('\n') + '\n';
+    const grouped = m.groups !== null;
+    const head = ['kind', 'name', 'from', 'to', 'mean_ns', 'stddev_ns', 'share', 'uncertainty_ns', ...m.runs.map((r) => `run_${r.run}_ns`), 'untrimmed_mean_ns', 'p50_ns', 'p90_ns', 'p99_ns', ...(grouped ? ['group'] : [])];
+    const tail = (t: TailFields) => [t.untrimmed_mean_ns, t.p50_ns, t.p90_ns, t.p99_ns];
+    const rowsOf = (part: Pick<ReportModel, 'stages' | 'total' | 'runs'>, group: string[]) => {
+      const byLabel = new Map(part.runs.map((x) => [x.run, x]));
+      const runMean = (label: string, f: (r: ReportModel['runs'][number]) => number): number | null => {
+        const r = byLabel.get(label);
+        return r ? f(r) : null;
+      };
+      const rows: (string | number | null)[][] = part.stages.map((s) => ['stage', s.name, s.from, s.to, s.mean_ns, s.stddev_ns, s.share, s.uncertainty_ns, ...m.runs.map((r) => runMean(r.run, (x) => x.stages_ns[s.name]!)), ...tail(s), ...group]);
+      rows.push(['total', 'total', m.points[0]!, m.points[m.points.length - 1]!, part.total.mean_ns, part.total.stddev_ns, 1, 0, ...m.runs.map((r) => runMean(r.run, (x) => x.total_ns)), ...tail(part.total), ...group]);
+      return rows;
+    };
+    const rows = rowsOf(m, grouped ? [''] : []);
+    for (const g of m.groups ?? []) rows.push(...rowsOf(g, [`${g.by}=${g.key}`]));
+    return [head, ...rows].map((r) => r.map((v) => csvField(v)).join(',')).join('\n') + '\n';
   },
 };
+
+function markdownStages(m: ReportModel, part: Pick<ReportModel, 'stages' | 'total' | 'shape' | 'excluded_runs'>, group = false): string[] {
+  const out: string[] = [];
+  out.push('| stage | mean | ± sd (runs) | share |', '|---|---:|---:|---:|');
+  for (const s of part.stages) out.push(`| \`${s.name}\`${s.cross_domain ? ` (clock ±${formatNs(s.uncertainty_ns)})` : ''} | ${formatNs(s.mean_ns)} | ${formatNs(s.stddev_ns)} | ${pct(s.share)} |`);
+  out.push(`| **total** | **${formatNs(part.total.mean_ns)}** | ${formatNs(part.total.stddev_ns)} | 100.0% |`);
+  if (!m.method.stages_add_up) out.push('', '_Stages trimmed one by one (`--trim-by stage`): they do not add up to the total._');
+  out.push('', tailLine(part.total, part.shape) + '.');
+  const flip = flipLine(part.shape);
+  if (flip) out.push('', `**${flip}**`);
+  const res = group ? null : resolutionLine(m, part.stages);
+  if (res) out.push('', `_${res}._`);
+  if (group) {
+    const line = groupExcludedLine(part.excluded_runs);
+    if (line) out.push('', `_${line}._`);
+  } else for (const e of part.excluded_runs) out.push('', `⚠️ ${excludedLine(e)}`);
+  return out;
+}
 
 const markdown: Reporter = {
   name: 'markdown',
@@ -115,10 +238,13 @@ const markdown: Reporter = {
   render(m) {
     const out: string[] = [];
     out.push(`### xtrace report: \`${m.profile}\``, '', runSummary(m) + '.', '');
-    out.push('| stage | mean | ± sd (runs) | share |', '|---|---:|---:|---:|');
-    for (const s of m.stages) out.push(`| \`${s.name}\`${s.cross_domain ? ` (clock ±${formatNs(s.uncertainty_ns)})` : ''} | ${formatNs(s.mean_ns)} | ${formatNs(s.stddev_ns)} | ${pct(s.share)} |`);
-    out.push(`| **total** | **${formatNs(m.total.mean_ns)}** | ${formatNs(m.total.stddev_ns)} | 100.0% |`);
-    if (!m.method.stages_add_up) out.push('', '_Stages trimmed one by one (`--trim-by stage`): they do not add up to the total._');
+    for (const w of whoLines(m)) out.push(w.warn ? `⚠️ ${w.text}` : `_${w.text}_`, '');
+    out.push(...markdownStages(m, m));
+    out.push('', '**Runs**', '', '| run | complete | kept | mean total | duration | req/s | bytes | MB/s |', '|---|---:|---:|---:|---:|---:|---:|---:|');
+    for (const r of m.runs.slice(0, MAX_RUN_LINES))
+      out.push(`| ${r.run} | ${r.complete} | ${r.kept} | ${formatNs(r.total_ns)} | ${formatDuration(r.duration_ns)} | ${formatRate(r.requests_per_s)} | ${formatBytes(r.bytes)} | ${formatRate(r.mb_per_s)} |`);
+    if (m.runs.length > MAX_RUN_LINES) out.push('', `… ${plural(m.runs.length - MAX_RUN_LINES, 'more run')} (\`--format json\` lists them all)`);
+    for (const g of m.groups ?? []) out.push('', `**${groupTitle(g)}** · ${runSummary({ ...g, method: m.method }, false)}`, '', ...markdownStages(m, g, true));
     out.push('', '**Clock domains**', '');
     for (const d of m.domains) out.push(`- \`${d.name}\`: ${domainText(d)}`);
     out.push('', '**Data quality**', '');

@@ -181,7 +181,7 @@ describe('xtrace compare', () => {
         kind: 'json',
         profile: 'made',
         points: ['a', 'b'],
-        method: { warmup: 0, trim: 0.1, trim_by: 'total' },
+        method: { warmup: 0, trim: 0.1, trim_by: 'total', filters: [] },
         names: ['a->b', 'total'],
         runMeans: [stage, total],
         clockUncertaintyNs: [clockNs, 0],

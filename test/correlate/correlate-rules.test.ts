@@ -227,7 +227,7 @@ describe('bad input to xtrace report: one clear message, exit 2, no output file'
     assert.ok(!existsSync(out), 'no partial output file');
   }
 
-  it('unknown profile', () => fails(['--db', good, '-p', 'linux-blok'], /unknown profile "linux-blok": built-in profiles are linux-block, xen-blkback/));
+  it('unknown profile', () => fails(['--db', good, '-p', 'linux-blok'], /unknown profile "linux-blok": built-in profiles are linux-block, io_uring, linux-aio, block, xen-blkback/));
 
   it('profile with a typo’d field names the field', () => {
     const f = join(dir.dir, 'typo.json');
@@ -253,13 +253,13 @@ describe('bad input to xtrace report: one clear message, exit 2, no output file'
     fails(['--db', other, '-p', 'xen-blkback'], /no event in .*other\.db matches profile xen-blkback .*xtrace summary/);
   });
 
-  it('a run with no complete request', async () => {
+  it('a run with no complete request, with --strict (without it the other runs are reported: test/report/refusals.test.ts)', async () => {
     const f = join(dir.dir, 'norun.txt');
     const mark = (us: number, what: string) => line(us, 'bash-1', 0, 'tracing_mark_write', `xtrace: run=${what}`);
     writeFileSync(f, trace([mark(1, '1 begin'), ...blkback(10, 0, 100), mark(30, '1 end'), mark(40, '2 begin'), ...blkback(50, 0, 108).slice(0, 5), mark(90, '2 end')]));
     const db = join(dir.dir, 'norun.db');
     assert.equal(xtrace(['ingest', '--db', db, '--quiet', f]).status, 0);
-    fails(['--db', db, '-p', 'xen-blkback'], /run 2 has no complete request/);
+    fails(['--db', db, '-p', 'xen-blkback', '--strict'], /--strict: 1 run cannot be averaged \(run 2: no complete request/);
   });
 
   it('inconsistent clocks: the contradiction is reported, no offset invented', () => {

@@ -139,7 +139,7 @@ describe('linux-block on the real captures equals the independent SQL computatio
         assert.match(o.stdout, /rq_issue->irq/);
       }
       const csv = xtrace(['report', '--db', db, '-p', 'linux-block', '--format', 'csv']).stdout.trim().split('\n');
-      assert.equal(csv[0], 'kind,name,from,to,mean_ns,stddev_ns,share,uncertainty_ns,' + j.runs.map((x) => `run_${x.run}_ns`).join(','));
+      assert.equal(csv[0], 'kind,name,from,to,mean_ns,stddev_ns,share,uncertainty_ns,' + j.runs.map((x) => `run_${x.run}_ns`).join(',') + ',untrimmed_mean_ns,p50_ns,p90_ns,p99_ns');
       assert.equal(csv.length, 1 + 6 + 1);
       // A user profile file: a built-in printed as JSON and given back gives the same report.
       const prof = join(t.dir, 'my-profile.json');
@@ -196,8 +196,13 @@ describe('linux-block rules on a hand-made trace', () => {
     });
   }
 
-  it('--warmup: a run that warm-up leaves empty is an error naming it (no partial report)', async () => {
-    await assert.rejects(report(db, 'inline', { trim: 0, warmup: 1 }), /run b: --warmup 1 drops all its 1 complete requests; use a smaller --warmup/);
+  it('--warmup: a run that warm-up leaves empty is listed, not averaged; --strict refuses naming it', async () => {
+    const m = await report(db, 'inline', { trim: 0, warmup: 1 });
+    assert.deepEqual(
+      m.excluded_runs.map((e) => [e.run, e.reason, e.why]),
+      [['b', 'warmup', '--warmup 1 drops all its 1 complete request; use a smaller --warmup']],
+    );
+    await assert.rejects(report(db, 'inline', { trim: 0, warmup: 1, strict: true }), /--strict: 1 run cannot be averaged \(run b: --warmup 1 drops all its 1 complete request; use a smaller --warmup\)/);
   });
 });
 

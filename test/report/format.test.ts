@@ -3,7 +3,7 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { csvField, formatNs, formatP, formatSignedNs, markdownCell, pct, pctPrecise, plural, signedPct, toJson } from '../../src/report/format.js';
+import { csvField, formatBytes, formatNs, formatP, formatRate, formatSignedNs, markdownCell, pct, pctPrecise, plural, signedPct, toJson } from '../../src/report/format.js';
 
 describe('output helpers', () => {
   it('csvField quotes ", comma, newline and carriage return; null is empty', () => {
@@ -70,5 +70,16 @@ describe('output helpers', () => {
     assert.equal(plural(1, 'row'), '1 row');
     assert.equal(plural(2, 'run'), '2 runs');
     assert.equal(markdownCell('a|b\nc'), 'a\\|b<br>c');
+  });
+
+  it('formatRate and formatBytes (decimal units, as fio\'s MB/s)', () => {
+    assert.equal(formatRate(null), '–');
+    assert.equal(formatRate(5.0487028), '5.049');
+    assert.equal(formatRate(1232.5934), '1232.6');
+    assert.equal(formatBytes(null), '–');
+    assert.equal(formatBytes(4096), '4096 B');
+    assert.equal(formatBytes(409_600), '409.6 kB');
+    assert.equal(formatBytes(1_638_400), '1.64 MB');
+    assert.equal(formatBytes(2_500_000_000), '2.5 GB');
   });
 });

@@ -21,6 +21,7 @@ export function compareCommand(): Command {
   return cmd
     .option('--fail-on-inconclusive', 'exit 1 also when a stage is inconclusive')
     .option('--allow-per-request', 'with fewer than 3 runs on a side, let the per-request test decide (it overstates significance)')
+    .option('--strict', 'refuse (exit 2) a side with a run that has no complete request, instead of comparing its other runs')
     .addOption(new Option('--seed <n>', 'bootstrap seed').default(COMPARE_DEFAULTS.seed).argParser(parseCount))
     .addHelpText(
       'after',
@@ -44,9 +45,10 @@ inconclusive); 2: error.`,
       (
         baseline: string,
         candidate: string,
-        o: MethodFlags & { profile?: string; threshold: number; floor: number; alpha: number; format: CompareFormat; out?: string; failOnInconclusive?: boolean; allowPerRequest?: boolean; seed: number },
+        o: MethodFlags & { profile?: string; threshold: number; floor: number; alpha: number; format: CompareFormat; out?: string; failOnInconclusive?: boolean; allowPerRequest?: boolean; seed: number; strict?: boolean },
       ) => {
-        const [a, b] = loadSides(baseline, candidate, { ...methodOf(o), ...(o.profile ? { profile: o.profile } : {}) });
+        // --filter is parsed per database side, against its profile's request fields.
+        const [a, b] = loadSides(baseline, candidate, { ...methodOf({ ...o, filter: [] }), ...(o.filter?.length ? { filterTexts: o.filter } : {}), ...(o.profile ? { profile: o.profile } : {}), strict: !!o.strict });
         const c = compare(a, b, { ...COMPARE_DEFAULTS, threshold: o.threshold, floorNs: o.floor, alpha: o.alpha, allowPerRequest: !!o.allowPerRequest, seed: o.seed });
         writeOutput(COMPARE_REPORTERS[o.format].render(c, dataColor(o.out)), o.out);
         process.exitCode = c.counts.regressed > 0 || (o.failOnInconclusive && c.counts.inconclusive > 0) ? 1 : 0;

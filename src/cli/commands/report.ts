@@ -1,8 +1,9 @@
 /** `xtrace report`: the options → `analyse` → a reporter. */
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { openDb } from '../../db/db.js';
 import { loadProfile } from '../../profiles/index.js';
 import { analyse } from '../../pipeline/analyse.js';
+import { GROUP_BY, type GroupBy } from '../../pipeline/groups.js';
 import { REPORTERS, type ReporterName } from '../../report/reporters.js';
 import { dataColor, writeOutput } from '../output.js';
 import { dbOption, methodOf, methodOptions, outputOptions, profileOption, type MethodFlags } from '../options.js';
@@ -14,6 +15,8 @@ export function reportCommand(): Command {
   methodOptions(cmd);
   outputOptions(cmd, Object.keys(REPORTERS), 'the report');
   return cmd
+    .addOption(new Option('--group-by <what>', 'also one breakdown per request direction (op: R, W …) or size (size: bytes)').choices([...GROUP_BY]))
+    .option('--strict', 'refuse (exit 2) when a run has no complete request, instead of listing it and reporting the others (CI)')
     .addHelpText(
       'after',
       `
@@ -23,15 +26,20 @@ Examples:
   xtrace report -p linux-block --warmup 5 --trim 0.1 --trim-by stage
   xtrace report -p xen-blktap2 --offset dom0=-52000123456789
   xtrace report -p ./my-profile.json --format markdown
+  xtrace report -p linux-block --group-by op                 # one table per direction (R, W …)
+  xtrace report -p linux-block --strict                      # CI: a run without a complete request fails
 Runs are delimited by 'xtrace: run=<label> begin|end' markers (trace_marker or trace_printk); no markers = one run.
-The requests are stored in the database: SELECT * FROM request_stages WHERE run = '1';`,
+A run with no complete request is listed with why (points without events in it, events lost) and the
+other runs are reported; when no run can be, the refusal says what to change (profile, --domain,
+set_event, buffer_size_kb). The requests are stored either way: SELECT * FROM request_stages WHERE run = '1';`,
     )
-    .action((o: MethodFlags & { profile: string; db: string; format: ReporterName; out?: string }) => {
+    .action((o: MethodFlags & { profile: string; db: string; format: ReporterName; out?: string; groupBy?: GroupBy; strict?: boolean }) => {
       const profile = loadProfile(o.profile);
       const db = openDb(o.db);
       let text: string;
       try {
-        text = REPORTERS[o.format].render(analyse(db, { profile, ...methodOf(o) }).model, dataColor(o.out));
+        const a = analyse(db, { profile, ...methodOf(o, profile), strict: !!o.strict, ...(o.groupBy ? { groupBy: o.groupBy } : {}) });
+        text = REPORTERS[o.format].render(a.model, dataColor(o.out));
       } finally {
         db.close();
       }

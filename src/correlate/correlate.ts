@@ -297,6 +297,7 @@ function matchPass(
   const matcher = new Matcher(profile, path, store, {
     slack,
     present: new Set(blockEvents(profile).filter((n) => strings.idsOf([n]).length > 0)),
+    commName: (id) => strings.get(id),
     gaps: gaps.map((g, d) => g.map(([a, b]) => [a + shifts[d]!, b + shifts[d]!] as [number, number])),
   });
   const filter = eventFilter(path, profile, strings);
@@ -635,10 +636,12 @@ interface BuiltinFieldReader {
 }
 
 function builtinFieldReader(path: ProfilePoint[], strings: Strings): BuiltinFieldReader {
-  // The opener's $comm, $pid and $tgid are kept with every request (filters, SQL).
-  const named = new Set(['$comm', '$pid', '$tgid', ...path.flatMap((p) => [...p.keys, ...joinPairs(p).flat()])]);
+  // The opener's $comm, $pid and $tgid are kept with every request (filters, SQL). A $comm the
+  // path does not join on stays a string id here, resolved only for the requests (commName).
+  const byPath = new Set(path.flatMap((p) => [...p.keys, ...joinPairs(p).flat()]));
+  const named = new Set(['$comm', '$pid', '$tgid', ...byPath]);
   const used = [...named].map(builtinFieldIndex).filter((k) => k >= 0).sort((a, b) => a - b);
-  const interned = used.map((k) => BUILTIN_FIELDS[k]!.interned);
+  const interned = used.map((k) => BUILTIN_FIELDS[k]!.interned && (BUILTIN_FIELDS[k]!.name !== '$comm' || byPath.has('$comm')));
   const values: EvCtx = BUILTIN_FIELDS.map(() => null);
   return {
     columns: used.map((k) => BUILTIN_FIELDS[k]!.column),

@@ -44,8 +44,12 @@ export interface FinishedRequest {
   domain: Int32Array;
   /** POINT_AMBIGUOUS: an id-less point with another candidate within the clock uncertainty (chosen with the estimated offset). */
   flags: Uint8Array;
-  /** The request's fields: its points' keys, and `$comm`, `$pid`, `$tgid` of the event that opened it. */
+  /** The request's fields: its points' keys. */
   fields: ReadonlyMap<string, string>;
+  /** `$comm`, `$pid`, `$tgid` of the event that opened it (null when the trace lacks them). */
+  comm: string | number | null;
+  pid: string | number | null;
+  tgid: string | number | null;
   /** Block I/O it had: bios queued (splits included) and block requests they became (README "Block I/O as the block layer does it"). */
   bios: number;
   blockRequests: number;
@@ -53,6 +57,7 @@ export interface FinishedRequest {
   sectors: number;
 }
 
+/** Receives each finished request; the request object and its arrays are reused afterwards: copy what you keep. */
 export interface RequestSink {
   request(r: FinishedRequest): void;
 }
@@ -101,6 +106,8 @@ interface Seen {
   id: number;
   domain: number;
   used: boolean;
+  /** The interrupt number of an interrupt event (block_layer.irq_by_device). */
+  irq: string | undefined;
 }
 
 /** How long id-less events are kept for requests still to choose them (ns), unless `within_ns` says otherwise. */
@@ -150,8 +157,10 @@ class Req {
   extEnd: string | null = null;
   /** Key under which it is the source of more bios (block_layer.more_bios). */
   fanKey: string | null = null;
-  /** `$comm`, `$pid`, `$tgid` of the event that opened it. */
-  readonly opener3: (string | undefined)[] = [undefined, undefined, undefined];
+  /** `$comm`, `$pid`, `$tgid` of the event that opened it (raw values: converted only when a store keeps them). */
+  openerComm: string | number | null = null;
+  openerPid: string | number | null = null;
+  openerTgid: string | number | null = null;
   constructor(n: number, roles: number) {
     this.roleLastT = new Float64Array(roles).fill(-Infinity);
     this.flags = new Uint8Array(n);
@@ -181,7 +190,7 @@ class Req {
     this.roleLastT.fill(-Infinity);
     this.flags.fill(0);
     this.parent = null;
-    this.branches.length = 0;
+    if (this.branches.length) this.branches.length = 0;
     this.detached = false;
     this.holding = false;
     this.followers = null;
@@ -191,7 +200,7 @@ class Req {
     this.extStart = null;
     this.extEnd = null;
     this.fanKey = null;
-    this.opener3.fill(undefined);
+    this.openerComm = this.openerPid = this.openerTgid = null;
     return this;
   }
 }
@@ -218,11 +227,15 @@ export interface EngineOptions {
   gaps?: [number, number][][];
   /** Event names present in the data (when known): block-layer work for events that never occur is skipped. */
   present?: ReadonlySet<string>;
+  /** `$comm` values may come as string ids (read only for openers): their text. */
+  commName?: (id: number) => string | null;
 }
 
 /** irq_by_device: completions of a device before its interrupt numbers are trusted, and the share that keeps a number. */
 const IRQ_LEARN_MIN = 16;
 const IRQ_SHARE_MIN = 0.1;
+const IRQ_SAMPLE_FROM = 4096;
+const IRQ_SAMPLE_EVERY = 8;
 
 /** Block tracepoint args: `254,0 RS 59678720 + 8 [fio]`, `254,0 RS 4096 () 59678720 + 8 be,0,4 [fio]`, `254,0 RA () 71669784 + 1440 be,0,4 [0]`. */
 const BLOCK_RE = /^(\d+,\d+) (\S+) (?:\d+ )?(?:\(.*?\) )?(\d+) \+ (\d+)/;
@@ -288,15 +301,28 @@ export class Matcher {
   /** Block layer: dev + start / dev + end sector → the chain whose block request has that extent (merges). */
   private readonly extStartIdx = new Map<string, Req>();
   private readonly extEndIdx = new Map<string, Req>();
-  /** Block layer: per cpu key + irq number, the last interrupt (irq_by_device). */
-  private readonly lastIrqBy = new Map<string, Seen>();
-  /** The interrupt number of each interrupt event still held (weak: they leave with lastSeen). */
-  private readonly irqOf = new WeakMap<Seen, string>();
+  /** Block layer: per cpu key, per irq number, the last interrupt (irq_by_device). */
+  private readonly lastIrqBy = new Map<string, Map<string, Seen>>();
   /** Per device: how often each interrupt number was the last one before its completions. */
-  private readonly irqCounts = new Map<string, { counts: Map<string, number>; total: number; top: number; allowed: Set<string> | undefined }>();
+  private readonly irqCounts = new Map<string, { counts: Map<string, number>; total: number; seen: number; top: number; allowed: Set<string> | undefined }>();
   private irqPos = -1;
   /** Built-in field values of the event being offered (for the opener's $comm, $pid, $tgid). */
   private curCtx: EvCtx = [];
+  private readonly out: FinishedRequest = {
+    status: 'complete',
+    opener: 0,
+    t: new Float64Array(0),
+    ev: new Float64Array(0),
+    domain: new Int32Array(0),
+    flags: new Uint8Array(0),
+    fields: new Map(),
+    comm: null,
+    pid: null,
+    tgid: null,
+    bios: 0,
+    blockRequests: 0,
+    sectors: 0,
+  };
 
   constructor(
     readonly profile: Profile,
@@ -389,7 +415,17 @@ export class Matcher {
       if (this.irqPos < 0) {
         const kv = kvExtractor('irq');
         this.irqPos = ip.need.push('irq') - 1;
-        ip.extract.push((a: string) => kv(a));
+        // `irq=36 name=virtio1-req.0`: read the number without a regular expression or a new string
+        // when the args start so (the stock format); the few distinct numbers' strings are reused.
+        const names: string[] = [];
+        ip.extract.push((a: string) => {
+          if (!a.startsWith('irq=')) return kv(a);
+          let n = 0;
+          let i = 4;
+          for (let c = a.charCodeAt(i); c >= 48 && c <= 57; c = a.charCodeAt(++i)) n = n * 10 + (c - 48);
+          if (i === 4 || n > 65535) return kv(a);
+          return (names[n] ??= String(n));
+        });
       }
     }
     const untilNames = b.more_bios_until === undefined ? [] : Array.isArray(b.more_bios_until) ? b.more_bios_until : [b.more_bios_until];
@@ -462,16 +498,16 @@ export class Matcher {
       }
     }
     this.curCtx = ctx;
-    if (this.bl) {
+    const named = this.byName.get(name);
+    if (named) for (const p of named) this.offer(p, eventId, domain, t, args, ctx);
+    else if (this.bl) {
       const kind = this.bl.events.get(name);
-      if (kind !== undefined && !this.byName.has(name)) {
+      if (kind !== undefined) {
         if (t > this.now) this.now = t;
         this.blockEvent(kind, eventId, domain, t, args, ctx);
         return;
       }
     }
-    const named = this.byName.get(name);
-    if (named) for (const p of named) this.offer(p, eventId, domain, t, args, ctx);
     for (const p of this.wildcard) this.offer(p, eventId, domain, t, args, ctx);
   }
 
@@ -490,13 +526,15 @@ export class Matcher {
         if (k !== null) {
           const prev = this.lastSeen[p.idx]!.get(k);
           if (prev && !prev.used) this.count('unmatched_event', p.idx, prev.id);
-          const seen = { t, id: eventId, domain, used: false };
+          const irq = this.bl && p.idx === this.bl.irq ? vals[this.irqPos] : undefined;
+          // One object shape for every Seen (irq set at creation), so property reads stay monomorphic.
+          const seen: Seen = { t, id: eventId, domain, used: false, irq };
           this.lastSeen[p.idx]!.set(k, seen);
           if (this.bl && p.idx === this.bl.irq) {
-            const irq = vals[this.irqPos];
             if (irq !== undefined) {
-              this.lastIrqBy.set(k + SEP + irq, seen);
-              this.irqOf.set(seen, irq);
+              let m = this.lastIrqBy.get(k);
+              if (!m) this.lastIrqBy.set(k, (m = new Map()));
+              m.set(irq, seen);
             }
           }
         } else this.count('unmatched_event', p.idx, eventId);
@@ -519,7 +557,7 @@ export class Matcher {
     }
     const h = this.history[p.idx]!;
     const list = h.get(k);
-    const e = { t, id: eventId, domain, used: false };
+    const e: Seen = { t, id: eventId, domain, used: false, irq: undefined };
     // A trailing id-less point (the reaping syscall's return): every request waiting for it takes it.
     const waiting = this.wait[p.idx]!.get(k);
     if (waiting !== undefined) {
@@ -644,9 +682,9 @@ export class Matcher {
 
   private openReq(p: CPoint, eventId: number, domain: number, t: number, vals: (string | undefined)[]): void {
     const r = this.newReq(p.idx);
-    r.opener3[0] = str(this.curCtx[COMM]);
-    r.opener3[1] = str(this.curCtx[PID]);
-    r.opener3[2] = str(this.curCtx[TGID]);
+    r.openerComm = this.curCtx[COMM] ?? null;
+    r.openerPid = this.curCtx[PID] ?? null;
+    r.openerTgid = this.curCtx[TGID] ?? null;
     r.cursor = p.idx;
     this.advance(r, p, eventId, domain, t, vals);
   }
@@ -752,7 +790,9 @@ export class Matcher {
   private spawnRequest(src: Req, p: CPoint, eventId: number, domain: number, t: number, vals: (string | undefined)[]): void {
     const bl = this.bl!;
     const r = this.newReq(src.opener);
-    r.opener3.splice(0, 3, ...src.opener3);
+    r.openerComm = src.openerComm;
+    r.openerPid = src.openerPid;
+    r.openerTgid = src.openerTgid;
     for (const f of bl.preBioFields) {
       const v = src.fields.get(f);
       if (v !== undefined) r.fields.set(f, v);
@@ -922,11 +962,17 @@ export class Matcher {
    * IRQ_SHARE_MIN times as often as its most frequent one are its own (every queue of a multi-queue
    * device; never a network card's interrupt that slipped in between). Until then: the last one.
    */
+  private lastDev: string | null = null;
+  private lastDevIrqs: { counts: Map<string, number>; total: number; seen: number; top: number; allowed: Set<string> | undefined } | null = null;
+
   private deviceIrqs(dev: string, last: Seen | undefined): Set<string> | undefined {
-    let d = this.irqCounts.get(dev);
-    if (!d) this.irqCounts.set(dev, (d = { counts: new Map(), total: 0, top: 0, allowed: undefined }));
-    const irq = last === undefined ? undefined : this.irqOf.get(last);
-    if (irq !== undefined) {
+    let d = dev === this.lastDev ? this.lastDevIrqs : this.irqCounts.get(dev);
+    if (!d) this.irqCounts.set(dev, (d = { counts: new Map(), total: 0, seen: 0, top: 0, allowed: undefined }));
+    this.lastDev = dev;
+    this.lastDevIrqs = d;
+    const irq = last?.irq;
+    // Past IRQ_SAMPLE_FROM completions of a device, one in IRQ_SAMPLE_EVERY is enough to keep the shares.
+    if (irq !== undefined && (d.total < IRQ_SAMPLE_FROM || (++d.seen & (IRQ_SAMPLE_EVERY - 1)) === 0)) {
       const n = (d.counts.get(irq) ?? 0) + 1;
       d.counts.set(irq, n);
       d.total++;
@@ -1060,7 +1106,7 @@ export class Matcher {
         }
         this.trackExtent(r);
       } else if (p.idx === bl.done) {
-        this.propagate(r);
+        if (r.followers !== null) this.propagate(r);
         if (r.parent !== null || r.detached) {
           this.fold(r);
           return;
@@ -1097,8 +1143,9 @@ export class Matcher {
         const allowed = this.bl && d === this.bl.irq ? this.deviceIrqs(vals[p.need.indexOf('dev')] ?? '', e) : undefined;
         if (allowed) {
           e = undefined;
-          for (const irq of allowed) {
-            const c = this.lastIrqBy.get(lk + SEP + irq);
+          const byIrq = this.lastIrqBy.get(lk);
+          if (byIrq) for (const irq of allowed) {
+            const c = byIrq.get(irq);
             if (c && (!e || c.t > e.t)) e = c;
           }
         }
@@ -1266,7 +1313,7 @@ export class Matcher {
     r.deferred.length = 0;
     this.clearLastAt(r);
     if (r.endsKeys) r.endsKeys.forEach((k, j) => k !== null && remove(this.endsIdx[j]!, k, r));
-    this.removeExtent(r);
+    if (r.extStart !== null) this.removeExtent(r);
     if (r.parent !== null || r.detached) {
       // A chain of one bio that never completed: cut by the end of the trace, or superseded (counted there).
       if (atEnd) this.count(this.endCode(r, r.t[this.bl!.bio]!), r.cursor < this.points.length ? r.cursor : null, r.ev[this.bl!.bio]!);
@@ -1281,11 +1328,13 @@ export class Matcher {
     }
     if (r.fanKey !== null && this.fanSrc.get(r.fanKey) === r) this.fanSrc.delete(r.fanKey);
     // Chains still running when their request returned: async I/O (readahead), counted when they complete.
-    for (const b of r.branches) {
-      b.parent = null;
-      b.detached = true;
+    if (r.branches.length) {
+      for (const b of r.branches) {
+        b.parent = null;
+        b.detached = true;
+      }
+      r.branches.length = 0;
     }
-    r.branches.length = 0;
     if (this.required) {
       let reached = false;
       for (const i of this.required) if (!Number.isNaN(r.t[i]!)) reached = true;
@@ -1299,20 +1348,22 @@ export class Matcher {
     if (atEnd && !r.holding) this.count(this.endCode(r, r.t[r.opener]!), r.cursor < this.points.length ? r.cursor : null, r.ev[r.opener]!);
     let complete = true;
     for (let i = 0; i < r.t.length; i++) if (Number.isNaN(r.t[i]!)) complete = false;
-    const names = ['$comm', '$pid', '$tgid'];
-    for (let k = 0; k < 3; k++) if (r.opener3[k] !== undefined && !r.fields.has(names[k]!)) r.fields.set(names[k]!, r.opener3[k]!);
-    this.sink.request({
-      status: r.opener > 0 ? 'orphan' : complete ? 'complete' : 'incomplete',
-      opener: r.opener,
-      t: r.t,
-      ev: r.ev,
-      domain: r.domain,
-      flags: r.flags,
-      fields: r.fields,
-      bios: r.bios,
-      blockRequests: r.blockRequests,
-      sectors: r.sectors,
-    });
+    // One FinishedRequest object for all (the sink copies what it keeps, as it does the arrays).
+    const out = this.out;
+    out.status = r.opener > 0 ? 'orphan' : complete ? 'complete' : 'incomplete';
+    out.opener = r.opener;
+    out.t = r.t;
+    out.ev = r.ev;
+    out.domain = r.domain;
+    out.flags = r.flags;
+    out.fields = r.fields;
+    out.comm = typeof r.openerComm === 'number' && this.opts.commName ? this.opts.commName(r.openerComm) : r.openerComm;
+    out.pid = r.openerPid;
+    out.tgid = r.openerTgid;
+    out.bios = r.bios;
+    out.blockRequests = r.blockRequests;
+    out.sectors = r.sectors;
+    this.sink.request(out);
     this.recycle(r);
   }
 
@@ -1458,6 +1509,3 @@ const COMM = builtinFieldIndex('$comm');
 const PID = builtinFieldIndex('$pid');
 const TGID = builtinFieldIndex('$tgid');
 
-function str(v: string | number | null | undefined): string | undefined {
-  return v === null || v === undefined ? undefined : String(v);
-}

@@ -7,6 +7,7 @@ import { COUNTERS } from '../core/counters.js';
 import type { Db, SqlValue } from '../db/db.js';
 import type { Correlation } from './correlate.js';
 import type { Grouping } from './runs.js';
+import type { RequestStore } from './store.js';
 
 export interface SaveInput {
   correlation: Correlation;
@@ -29,7 +30,7 @@ export function saveCorrelation(db: Db, s: SaveInput): number {
   s.grouping.runs.forEach((run, r) => run.index.forEach((i, j) => (kept[i] = s.keptFlags[r]![j]!)));
   return db.transaction(() => {
     const old = db.prepare<{ id: number }>('SELECT id FROM correlations WHERE profile = ?').get(c.profile.name);
-    if (old) for (const t of ['requests', 'runs', 'domain_offsets', 'correlation_diagnostics', 'correlations']) db.prepare(`DELETE FROM ${t} WHERE ${t === 'correlations' ? 'id' : 'correlation_id'} = ?`).run(old.id);
+    if (old) for (const t of ['requests', 'request_tasks', 'runs', 'domain_offsets', 'correlation_diagnostics', 'correlations']) db.prepare(`DELETE FROM ${t} WHERE ${t === 'correlations' ? 'id' : 'correlation_id'} = ?`).run(old.id);
     const id = Number(
       db
         .prepare(
@@ -57,14 +58,12 @@ export function saveCorrelation(db: Db, s: SaveInput): number {
     const insDiag = db.prepare('INSERT INTO correlation_diagnostics(correlation_id, code, point, severity, count, first_event_id, description) VALUES (?,?,?,?,?,?,?)');
     for (const d of c.counters) insDiag.run(id, d.code, d.point, d.severity, d.count, d.firstEvent, COUNTERS[d.code].description);
 
-    const COLS = 19;
+    const COLS = 14;
     const one = `(${new Array(COLS).fill('?').join(',')})`;
-    const cols = 'correlation_id, run, seq, status, kept, start_ts_ns, total_ns, points, events, comm, pid, tgid, dev, op, labels, bios, block_requests, bytes, filtered';
+    const cols = 'correlation_id, run, seq, status, kept, start_ts_ns, total_ns, points, events, task_id, bios, block_requests, bytes, filtered';
     const multi = db.prepare(`INSERT INTO requests(${cols}) VALUES ${new Array(ROWS).fill(one).join(',')}`);
     const single = db.prepare(`INSERT INTO requests(${cols}) VALUES ${one}`);
-    const fieldNames = c.profile.labels.filter((n) => store.attrNames.includes(n));
-    const fieldKeys = fieldNames.map((n) => JSON.stringify(n) + ':');
-    const int = (v: string | undefined): number | null => (v === undefined || !/^-?\d+$/.test(v) ? null : Number(v));
+    const taskOf = requestTasks(db, id, c.profile.labels, store);
     const buf: SqlValue[] = [];
     const order = s.grouping.order;
     for (let q = 0; q < order.length; q++) {
@@ -86,16 +85,6 @@ export function saveCorrelation(db: Db, s: SaveInput): number {
       }
       const status = store.status(i);
       const r = s.grouping.runOf[i]!;
-      let labels: string | null = null;
-      if (fieldNames.length) {
-        labels = '{';
-        for (let k = 0; k < fieldNames.length; k++) {
-          const v = store.attr(i, fieldNames[k]!);
-          if (v !== undefined) labels += (labels.length > 1 ? ',' : '') + fieldKeys[k] + JSON.stringify(v);
-        }
-        labels += '}';
-      }
-      const rwbs = store.attr(i, 'rwbs');
       const sectors = store.sectors(i);
       buf.push(
         id,
@@ -107,12 +96,7 @@ export function saveCorrelation(db: Db, s: SaveInput): number {
         status === 'complete' ? last - start : null,
         pts + ']',
         evs + ']',
-        store.attr(i, '$comm') ?? null,
-        int(store.attr(i, '$pid')),
-        int(store.attr(i, '$tgid')),
-        store.attr(i, 'dev') ?? null,
-        rwbs === undefined ? null : (rwbsOp(rwbs) ?? null),
-        labels,
+        taskOf(i),
         store.bios(i),
         store.blockRequests(i),
         sectors > 0 ? sectors * 512 : null,
@@ -126,4 +110,54 @@ export function saveCorrelation(db: Db, s: SaveInput): number {
     for (let k = 0; k < buf.length; k += COLS) single.run(...buf.slice(k, k + COLS));
     return id;
   });
+}
+
+/**
+ * The request_tasks rows of a correlation, written as they are first met: per request, the id of
+ * its (task, device, direction, labels). Consecutive requests mostly share one: compared by the
+ * store's interned ids, no string is built for them.
+ */
+function requestTasks(db: Db, correlationId: number, labels: readonly string[], store: RequestStore): (i: number) => number {
+  const A = store.attrNames.length;
+  const pos = (n: string): number => store.attrPosition(n);
+  const [commAt, pidAt, tgidAt, devAt, rwbsAt] = ['$comm', '$pid', '$tgid', 'dev', 'rwbs'].map(pos) as [number, number, number, number, number];
+  const labelPos = labels.map(pos).filter((k) => k >= 0);
+  const labelKeys = labels.filter((n) => pos(n) >= 0).map((n) => JSON.stringify(n) + ':');
+  const ins = db.prepare('INSERT INTO request_tasks(correlation_id, comm, pid, tgid, dev, op, labels) VALUES (?,?,?,?,?,?,?)');
+  const int = (v: string | undefined): number | null => {
+    const n = v === undefined || v === '' ? NaN : Number(v);
+    return Number.isInteger(n) ? n : null;
+  };
+  const ids = new Map<string, number>();
+  const last = new Uint32Array(A);
+  let lastTask = -1;
+  return (i) => {
+    let same = lastTask >= 0;
+    for (let k = 0; k < A && same; k++) same = store.attrIdAt(i, k) === last[k];
+    if (same) return lastTask;
+    let key = '';
+    for (let k = 0; k < A; k++) {
+      last[k] = store.attrIdAt(i, k);
+      key += last[k] + ',';
+    }
+    let task = ids.get(key);
+    if (task === undefined) {
+      let labelText: string | null = null;
+      if (labelPos.length) {
+        labelText = '{';
+        labelPos.forEach((k, j) => {
+          const v = store.attrAt(i, k);
+          if (v !== undefined) labelText += (labelText!.length > 1 ? ',' : '') + labelKeys[j] + JSON.stringify(v);
+        });
+        labelText += '}';
+      }
+      const rwbs = store.attrAt(i, rwbsAt);
+      task = Number(
+        ins.run(correlationId, store.attrAt(i, commAt) ?? null, int(store.attrAt(i, pidAt)), int(store.attrAt(i, tgidAt)), store.attrAt(i, devAt) ?? null, rwbs === undefined ? null : (rwbsOp(rwbs) ?? null), labelText).lastInsertRowid,
+      );
+      ids.set(key, task);
+    }
+    lastTask = task;
+    return task;
+  };
 }

@@ -33,9 +33,23 @@ export class RequestStore implements RequestSink {
     readonly attrNames: readonly string[] = [],
   ) {
     this.attrIndex = new Map(attrNames.map((n, k) => [n, k]));
+    this.attrSource = attrNames.map((n) => ['$comm', '$pid', '$tgid'].indexOf(n));
+    this.lastValue = attrNames.map(() => undefined);
+    this.lastId = attrNames.map(() => 0);
   }
+  /** Per attribute: 0 $comm, 1 $pid, 2 $tgid (the opener's), −1 a request field. */
+  private readonly attrSource: number[];
+  private readonly lastValue: (string | number | undefined)[];
+  private readonly lastId: number[];
 
-  private intern(v: string): number {
+  private readonly numberIds = new Map<number, number>();
+
+  private intern(v: string | number): number {
+    if (typeof v === 'number') {
+      let id = this.numberIds.get(v);
+      if (id === undefined) this.numberIds.set(v, (id = this.intern(String(v))));
+      return id;
+    }
     let id = this.stringIds.get(v);
     if (id === undefined) {
       id = this.strings.push(v) - 1;
@@ -70,8 +84,17 @@ export class RequestStore implements RequestSink {
     const a = this.attrChunks[c]!;
     const A = this.attrNames.length;
     for (let k = 0; k < A; k++) {
-      const v = r.fields.get(this.attrNames[k]!);
-      a[o * A + k] = v === undefined ? 0 : this.intern(v);
+      const src = this.attrSource[k]!;
+      const v = src === 0 ? r.comm : src === 1 ? r.pid : src === 2 ? r.tgid : r.fields.get(this.attrNames[k]!);
+      if (v === undefined || v === null) a[o * A + k] = 0;
+      // Consecutive requests mostly share their task, device and direction.
+      else if (v === this.lastValue[k]) a[o * A + k] = this.lastId[k]!;
+      else {
+        const id = this.intern(v);
+        this.lastValue[k] = v;
+        this.lastId[k] = id;
+        a[o * A + k] = id;
+      }
     }
     const io = this.ioChunks[c]!;
     io[o * 3] = r.bios;
@@ -102,7 +125,19 @@ export class RequestStore implements RequestSink {
   /** A request field (`$comm`, `$pid`, `$tgid`, or a profile key such as `dev`), undefined when absent or not kept. */
   attr(i: number, name: string): string | undefined {
     const k = this.attrIndex.get(name);
-    if (k === undefined) return undefined;
+    return k === undefined ? undefined : this.attrAt(i, k);
+  }
+  /** Position of a kept field in attrNames, −1 when not kept (for attrAt in loops). */
+  attrPosition(name: string): number {
+    return this.attrIndex.get(name) ?? -1;
+  }
+  /** The interned id of the field at position k (0: absent); equal ids are equal values. */
+  attrIdAt(i: number, k: number): number {
+    return this.attrChunks[i >>> 16]![(i & (CHUNK - 1)) * this.attrNames.length + k]!;
+  }
+  /** The field at position k of attrNames (k < 0: undefined). */
+  attrAt(i: number, k: number): string | undefined {
+    if (k < 0) return undefined;
     const id = this.attrChunks[i >>> 16]![(i & (CHUNK - 1)) * this.attrNames.length + k]!;
     return id === 0 ? undefined : this.strings[id];
   }

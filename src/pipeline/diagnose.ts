@@ -308,7 +308,7 @@ export function noRunRefusal(db: Db, c: Correlation, g: Grouping, b: Breakdown, 
     let removed = 0;
     for (let i = 0; i < c.requests.length; i++) if (g.filtered[i] && c.requests.status(i) === 'complete') removed++;
     if (removed > 0)
-      return new InputError(`${head}: --filter ${filters.join(' --filter ')} removed every complete request (${removed}); check its values (the tasks of the complete requests: xtrace query "SELECT comm, count(*) FROM requests WHERE status = 'complete' GROUP BY comm")`, db.path);
+      return new InputError(`${head}: --filter ${filters.join(' --filter ')} removed every complete request (${removed}); check its values (the tasks of the complete requests: xtrace query "SELECT t.comm, count(*) FROM requests r JOIN request_tasks t ON t.id = r.task_id WHERE r.status = 'complete' GROUP BY t.comm")`, db.path);
   }
   if (excluded.every((e) => e.reason === 'warmup')) {
     const most = Math.max(...excluded.map((e) => e.complete));

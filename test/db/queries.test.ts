@@ -279,8 +279,9 @@ describe('schema migration 3: the views', () => {
     const db = openDb(join(dir, 'fresh.db'), { create: true });
     assert.deepEqual(db.pragma('user_version'), [{ user_version: 5 }]);
     assert.deepEqual(db.prepare("SELECT value FROM xt_meta WHERE key = 'schema_version'").get(), { value: '5' });
-    const cols = db.prepare<{ name: string }>("SELECT name FROM pragma_table_info('requests')").all().map((r) => r.name);
-    for (const c of ['comm', 'pid', 'tgid', 'dev', 'op', 'labels', 'bios', 'block_requests', 'bytes', 'filtered']) assert.ok(cols.includes(c), c);
+    const cols = (t: string): string[] => db.prepare<{ name: string }>(`SELECT name FROM pragma_table_info('${t}')`).all().map((r) => r.name);
+    for (const c of ['task_id', 'bios', 'block_requests', 'bytes', 'filtered']) assert.ok(cols('requests').includes(c), c);
+    for (const c of ['comm', 'pid', 'tgid', 'dev', 'op', 'labels']) assert.ok(cols('request_tasks').includes(c), c);
     const views = db.prepare<{ name: string }>("SELECT name FROM sqlite_schema WHERE type = 'view' AND name LIKE 'xt\\_%' ESCAPE '\\' ORDER BY name").all().map((r) => r.name);
     assert.deepEqual(views, ['xt_data_quality', 'xt_request_events', 'xt_slowest_requests', 'xt_stage_summary', 'xt_stage_times']);
     db.close();

@@ -138,7 +138,7 @@ export const ioUring: ProfileInput = {
     },
     {
       name: 'reaped',
-      description: "the submitting task's next io_uring_enter returns (it waited for completions); absent when not traced",
+      description: "the submitting task's next io_uring_enter returns: the completion is visible to it (an application that reaps the ring in user space, as fio does, may take it later: no kernel event marks that); absent when not traced",
       event: 'sys_exit_io_uring_enter',
       role: 'host',
       optional: true,

@@ -748,4 +748,6 @@ export const CAPTURES: { name: string; profile: ProfileName; compareToFio: boole
   // io_submit with up to 8 iocbs (fio iodepth_batch_submit=8)
   { name: 'libaio-batch8', profile: 'linux-aio', compareToFio: true },
   { name: 'io_uring-qd8', profile: 'io_uring', compareToFio: true },
+  // depth 1: fio waits for each completion in io_uring_enter (min_complete 1), so `reaped` is fio's reap
+  { name: 'io_uring-qd1', profile: 'io_uring', compareToFio: true },
 ];

@@ -153,6 +153,12 @@ export class RequestStore implements RequestSink {
   sectors(i: number): number {
     return this.ioChunks[i >>> 16]![(i & (CHUNK - 1)) * 3 + 2]!;
   }
+  /** How many requests of each status. */
+  statusCounts(): Record<RequestStatus, number> {
+    const n: Record<RequestStatus, number> = { complete: 0, incomplete: 0, orphan: 0 };
+    for (let i = 0; i < this.length; i++) n[this.status(i)]++;
+    return n;
+  }
   /** Time of the first point present. */
   start(i: number): number {
     for (let p = 0; p < this.points; p++) {

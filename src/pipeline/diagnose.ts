@@ -323,13 +323,7 @@ export function noRunRefusal(db: Db, c: Correlation, g: Grouping, b: Breakdown, 
   const absentFirst = requiredFirst(profile).filter((p) => !presence.has(p));
   const fitting = fittingProfiles(presence, profile);
   const store = c.requests;
-  let incomplete = 0;
-  let orphans = 0;
-  for (let i = 0; i < store.length; i++) {
-    const s = store.status(i);
-    if (s === 'incomplete') incomplete++;
-    else if (s === 'orphan') orphans++;
-  }
+  const { incomplete, orphan: orphans } = store.statusCounts();
   if (absentFirst.length && fitting.all.length)
     causes.push(
       `profile ${profile.name} finds no event of ${absentFirst.map((p) => p.name).join(', ')}, but the events of profile ${fitting.all.join(', ')} are present: try --profile ${fitting.all[0]}`,

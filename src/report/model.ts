@@ -303,10 +303,7 @@ export function breakdownSection(c: Correlation, g: Grouping, b: Breakdown, x: R
       const grp = g.runs[r.index]!;
       return {
         run: r.label,
-        requests: grp.requests,
-        complete: grp.complete,
-        incomplete: grp.incomplete,
-        orphans: grp.orphans,
+        ...runCounts(grp),
         kept: r.kept,
         stages_ns: Object.fromEntries(b.stages.map((s, i) => [s.name, r.stagesNs[i]!])),
         total_ns: r.totalNs,
@@ -319,10 +316,7 @@ export function breakdownSection(c: Correlation, g: Grouping, b: Breakdown, x: R
         const grp = g.runs[e.index]!;
         return {
           run: e.label,
-          requests: grp.requests,
-          complete: grp.complete,
-          incomplete: grp.incomplete,
-          orphans: grp.orphans,
+          ...runCounts(grp),
           reason: e.why === 'warmup' ? 'warmup' : 'no_complete_request',
           why: e.why === 'warmup' ? `--warmup ${b.options.warmup} drops all its ${e.complete} complete requests` : 'no complete request',
           points_without_events: null,
@@ -334,15 +328,7 @@ export function breakdownSection(c: Correlation, g: Grouping, b: Breakdown, x: R
 
 export function buildReport(c: Correlation, g: Grouping, b: Breakdown, correlationId: number | null, extras: ReportExtras = {}): ReportModel {
   const store = c.requests;
-  let complete = 0;
-  let incomplete = 0;
-  let orphans = 0;
-  for (let i = 0; i < store.length; i++) {
-    const s = store.status(i);
-    if (s === 'complete') complete++;
-    else if (s === 'orphan') orphans++;
-    else incomplete++;
-  }
+  const { complete, incomplete, orphan: orphans } = store.statusCounts();
   const sources = c.domains.flatMap((d) =>
     d.sources.map((s) => ({ path: s.path, domain: d.name, lost_events: s.lostEvents, unparsed_lines: s.unparsedLines, timestamp_resolution_ns: extras.sourceResolutionNs?.get(s.id) ?? 1 })),
   );
@@ -413,4 +399,9 @@ export function buildReport(c: Correlation, g: Grouping, b: Breakdown, correlati
     correlation_id: correlationId,
     groups: extras.groups ?? null,
   };
+}
+
+/** A run's request counts as the model lists them. */
+export function runCounts(grp: Grouping['runs'][number]): { requests: number; complete: number; incomplete: number; orphans: number } {
+  return { requests: grp.requests, complete: grp.complete, incomplete: grp.incomplete, orphans: grp.orphans };
 }

@@ -15,7 +15,7 @@ import type { Breakdown } from '../analysis/breakdown.js';
 import { firstEventAfterLine, type Correlation } from '../correlate/correlate.js';
 import type { Grouping } from '../correlate/runs.js';
 import { builtinProfileNames, loadProfile, type Profile, type ProfilePoint } from '../profiles/index.js';
-import type { ExcludedRun } from '../report/model.js';
+import { runCounts, type ExcludedRun } from '../report/model.js';
 import { plural } from '../report/format.js';
 
 const TRACEFS = '/sys/kernel/tracing';
@@ -276,7 +276,7 @@ export function describeExcludedRuns(db: Db, c: Correlation, g: Grouping, b: Bre
   const stops = stopCounts(c, g, empty);
   return b.excluded.map((e) => {
     const run = g.runs[e.index]!;
-    const base = { run: e.label, requests: run.requests, complete: run.complete, incomplete: run.incomplete, orphans: run.orphans };
+    const base = { run: e.label, ...runCounts(run) };
     if (e.why === 'warmup')
       return { ...base, reason: 'warmup', why: `--warmup ${b.options.warmup} drops all its ${plural(e.complete, 'complete request')}; use a smaller --warmup`, points_without_events: null, lost_events: null };
     const k = empty.indexOf(e.index);

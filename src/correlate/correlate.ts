@@ -9,7 +9,7 @@
 import type { Db } from '../db/db.js';
 import { InputError } from '../core/errors.js';
 import { severityOf } from '../core/counters.js';
-import { Matcher, POINT_AMBIGUOUS, requestFieldValue, type CPoint, type EngineCounter, type EvCtx, type Marker } from './engine.js';
+import { blockLayerEvents, Matcher, POINT_AMBIGUOUS, requestFieldValue, type CPoint, type EngineCounter, type EvCtx, type Marker } from './engine.js';
 import { BUILTIN_FIELDS, builtinFieldIndex, isBuiltinField, joinPairs, requestAttrNames, unprovidedJoinFields, type Profile, type ProfilePoint } from '../profiles/index.js';
 import { RequestStore } from './store.js';
 import { BoundsCollector, densestWindow, solveShifts, type DomainShift } from './clock.js';
@@ -248,12 +248,8 @@ function eventFilter(path: ProfilePoint[], profile: Profile, strings: Strings): 
 
 /** The block layer's own events (merges, splits, requeues, the end of more bios). */
 function blockEvents(profile: Profile): string[] {
-  const b = profile.block_layer;
-  if (!b) return [];
-  const until = b.more_bios_until === undefined ? [] : Array.isArray(b.more_bios_until) ? b.more_bios_until : [b.more_bios_until];
-  return [b.split_event, b.backmerge_event, b.frontmerge_event, 'block_rq_merge', 'block_rq_requeue', ...until];
+  return profile.block_layer ? [...blockLayerEvents(profile.block_layer).keys()] : [];
 }
-
 
 /** Does any event of this point occur in the database? (optional points that never occur leave the path) */
 function pointOccurs(db: Db, p: ProfilePoint, strings: Strings): boolean {

@@ -242,6 +242,21 @@ const BLOCK_RE = /^(\d+,\d+) (\S+) (?:\d+ )?(?:\(.*?\) )?(\d+) \+ (\d+)/;
 /** block_split args: `254,0 RS 71688192 / 71688224 [fio]`. */
 const SPLIT_RE = /^(\d+,\d+) (\S+) (\d+) \/ (\d+)/;
 
+type BlockEventKind = 'split' | 'back' | 'front' | 'rqmerge' | 'requeue' | 'until';
+
+/** The events the block layer reads besides the path's (merges, splits, requeues, more_bios_until), by name. */
+export function blockLayerEvents(b: NonNullable<Profile['block_layer']>): Map<string, BlockEventKind> {
+  const until = b.more_bios_until === undefined ? [] : Array.isArray(b.more_bios_until) ? b.more_bios_until : [b.more_bios_until];
+  return new Map<string, BlockEventKind>([
+    [b.split_event, 'split'],
+    [b.backmerge_event, 'back'],
+    [b.frontmerge_event, 'front'],
+    ['block_rq_requeue', 'requeue'],
+    ['block_rq_merge', 'rqmerge'],
+    ...until.map((n) => [n, 'until'] as [string, BlockEventKind]),
+  ]);
+}
+
 /** The block-layer plan of a profile (profile.block_layer), by effective path position. */
 interface BlockPlan {
   bio: number;
@@ -255,10 +270,9 @@ interface BlockPlan {
   reissue: number;
   irq: number;
   more: 'branch' | 'request' | 'separate';
-  until: Set<string>;
   /** The bio point's join fields (built-in): the key of `until` events. */
   untilFields: number[];
-  events: Map<string, 'split' | 'back' | 'front' | 'rqmerge' | 'requeue' | 'until'>;
+  events: Map<string, BlockEventKind>;
   /** Merge events occur in the data: extents are tracked. */
   merges: boolean;
   /** Request fields set before the bio point (a new request of `more: request` copies them). */
@@ -428,15 +442,7 @@ export class Matcher {
         });
       }
     }
-    const untilNames = b.more_bios_until === undefined ? [] : Array.isArray(b.more_bios_until) ? b.more_bios_until : [b.more_bios_until];
-    const events = new Map<string, 'split' | 'back' | 'front' | 'rqmerge' | 'requeue' | 'until'>([
-      [b.split_event, 'split'],
-      [b.backmerge_event, 'back'],
-      [b.frontmerge_event, 'front'],
-      ['block_rq_requeue', 'requeue'],
-      ['block_rq_merge', 'rqmerge'],
-      ...untilNames.map((n) => [n, 'until'] as [string, 'until']),
-    ]);
+    const events = blockLayerEvents(b);
     const nextEvents = this.points[bio + 1]!.def.event;
     return {
       bio,
@@ -447,17 +453,11 @@ export class Matcher {
       reissue,
       irq,
       more: b.more_bios,
-      until: new Set(untilNames),
       untilFields: joinPairs(this.points[bio]!.def).map(([e]) => builtinFieldIndex(e)),
       events,
       merges: !this.opts.present || [b.backmerge_event, b.frontmerge_event, 'block_rq_merge'].some((n) => this.opts.present!.has(n)),
       preBioFields: [...new Set(this.points.slice(0, bio).flatMap((p) => p.def.keys))],
     };
-  }
-
-  /** Event names the block layer reads besides the path's (merges, splits, requeues, more_bios_until). */
-  blockEventNames(): string[] {
-    return this.bl ? [...this.bl.events.keys()] : [];
   }
 
   private count(code: CorrelateCode, point: number | null, eventId: number, n = 1): void {
@@ -811,7 +811,7 @@ export class Matcher {
     this.advance(r, p, eventId, domain, t, vals);
   }
 
-  private blockEvent(kind: 'split' | 'back' | 'front' | 'rqmerge' | 'requeue' | 'until', eventId: number, domain: number, t: number, args: string, ctx: EvCtx): void {
+  private blockEvent(kind: BlockEventKind, eventId: number, domain: number, t: number, args: string, ctx: EvCtx): void {
     const bl = this.bl!;
     if (kind === 'until') {
       let k = '';
@@ -939,7 +939,7 @@ export class Matcher {
 
   /** The target block request grew by a merged bio (dev, s0, n0): its extent, and its start sector after a front merge. */
   private extendAfterMerge(target: Req, dev: string, s0: number, n0: number, front: boolean): void {
-    const [, ts, te] = parseExtent(target);
+    const [ts, te] = parseExtent(target);
     if (!front) this.setExtent(target, dev, ts, s0 + n0);
     else {
       this.setExtent(target, dev, s0, te);
@@ -1498,11 +1498,9 @@ function copyEvent(to: Req, q: number, t: number, eventId: number, domain: numbe
   to.domain[q] = domain;
 }
 
-/** [dev, start, end] of a chain's tracked extent. */
-function parseExtent(r: Req): [string, number, number] {
-  const [dev, start] = (r.extStart ?? '').split(SEP);
-  const end = (r.extEnd ?? '').split(SEP)[1];
-  return [dev ?? '', Number(start), Number(end)];
+/** [start, end] sectors of a chain's tracked extent. */
+function parseExtent(r: Req): [number, number] {
+  return [Number((r.extStart ?? '').split(SEP)[1]), Number((r.extEnd ?? '').split(SEP)[1])];
 }
 
 const COMM = builtinFieldIndex('$comm');

@@ -11,13 +11,13 @@ import type { RequestStore } from '../correlate/store.js';
 import { requestAttrNames, type Profile } from '../profiles/index.js';
 import type { RequestFilter } from './analyse.js';
 
-/** Keys with a meaning of their own; any other key must be a request field of the profile. */
-const SPECIAL: Record<string, { attr: string | null; meaning: string }> = {
-  comm: { attr: '$comm', meaning: 'task name of the submitting task (glob)' },
-  pid: { attr: '$pid', meaning: 'thread id of the submitting task' },
-  tgid: { attr: '$tgid', meaning: 'process id of the submitting task (needs record-tgid)' },
-  dev: { attr: 'dev', meaning: 'block device, major,minor (253,0)' },
-  op: { attr: null, meaning: 'direction from rwbs: R read, W write, D discard, E secure erase, F flush, N none' },
+/** Keys with a meaning of their own → the request field they read (null: derived); any other key must be a request field of the profile. */
+const SPECIAL: Record<string, string | null> = {
+  comm: '$comm', // task name of the submitting task
+  pid: '$pid', // its thread id
+  tgid: '$tgid', // its process id (needs record-tgid)
+  dev: 'dev', // block device, major,minor
+  op: null, // direction from rwbs: R read, W write, D discard, E secure erase, F flush, N none
 };
 
 /** The data direction of a request, from its `rwbs` field (`RS` → R, `FWS` → W, `F` → F); undefined without block points. */
@@ -53,17 +53,9 @@ export function parseFilters(texts: readonly string[], profile: Pick<Profile, 'p
     if (value === '') throw new InputError(`--filter ${text}: empty value; give a value or a glob (fio*)`);
     const re = globRegex(value);
     if (key === 'op') return { text, keep: (s: RequestStore, i: number) => re.test(requestOp(s, i) ?? '') };
-    const attr = SPECIAL[key]?.attr ?? key;
+    const attr = SPECIAL[key] ?? key;
     if (!attrNames.includes(attr))
       throw new InputError(`--filter ${text}: no request field "${key}" in this profile (keys: ${known.join(', ')})`);
     return { text, keep: (s: RequestStore, i: number) => re.test(s.attr(i, attr) ?? '') };
   });
-}
-
-/** The filter keys a profile's requests offer, with what they mean (for help texts and errors). */
-export function filterKeys(profile: Pick<Profile, 'points' | 'labels'>): { key: string; meaning: string }[] {
-  const attrNames = requestAttrNames(profile);
-  const out = Object.entries(SPECIAL).map(([key, v]) => ({ key, meaning: v.meaning }));
-  for (const n of attrNames) if (!n.startsWith('$') && !(n in SPECIAL)) out.push({ key: n, meaning: 'request field of the profile' });
-  return out;
 }

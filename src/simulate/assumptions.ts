@@ -188,14 +188,40 @@ export const LATENCY_MODEL = {
 
 export const WARMUP_REQUESTS = LATENCY_MODEL.warmup_requests;
 
+/**
+ * The notes that differ with real batching (model.ts, `real`): same ranges, other queueing. The
+ * stages absent from a mode keep their row (the table is the same), with a note saying so.
+ */
+const REAL_BATCHING_NOTES: Readonly<Partial<Record<StageName, string>>> = {
+  'rq_insert->rq_issue': 'real batching: no gate; blk-mq issues the request in the fio task',
+  'rq_issue->fe_queue': 'plus waiting for the blkfront ring lock (another fio thread queueing)',
+  'fe_queue->rq_issue': 'not used with real batching (each request is dispatched on its own)',
+  'fe_queue->fe_notify': 'real batching: to the push of this request (RING_PUSH_REQUESTS_AND_CHECK_NOTIFY); fe_notify only when the back end is asleep, else absent by design',
+  'be_irq->be_get_req': 'first request after a wake-up; plus waiting when the blkback thread is busy; a request is taken ≥ 3 µs after its push',
+  'be_submit->be_get_req': 'blkback thread: next request of the same consume loop, or its final check (then asleep)',
+  'tap_submit->be_get_req': 'blkback thread: next request of the same consume loop, or its final check (then asleep)',
+  'be_bio_done->be_rsp': 'plus waiting for the blkback thread',
+  'be_rsp->fe_irq': 'only for a response that raises an interrupt (notify=1); the others are delivered by the pending or running handler, no fe_irq of their own',
+  'td_ring_event->td_get_req': 'first request after a wake-up; a request is taken ≥ 3 µs after its push',
+  'td_aio_submit->td_get_req': 'tapdisk3: next request of the same consume loop, or its final check (then asleep)',
+  'td_rsp->td_notify': 'to the push of the responses of consecutive completions; td_notify only when the push raises an interrupt',
+  'td_notify->fe_irq': 'the interrupt raised by the push',
+  'qd_event->qd_get_req': 'first request after a wake-up; a request is taken ≥ 3 µs after its push',
+  'qd_aio_submit->qd_get_req': 'qemu: next request of the same consume loop, or its final check (then asleep)',
+  'qd_rsp->qd_notify': 'to the push of the responses of consecutive completions; qd_notify only when the push raises an interrupt',
+  'qd_notify->fe_irq': 'the interrupt raised by the push',
+  'fe_irq->fe_rsp': 'also between consecutive fe_rsp of one interrupt and to its final check; a response is delivered ≥ 3 µs after its push',
+};
+
 /** The table rows that apply to one configuration (as written to truth.json). */
-export function assumptionsFor(backend: Backend, guestBlock: boolean): Record<string, StageAssumption> {
+export function assumptionsFor(backend: Backend, guestBlock: boolean, batching: 'serial' | 'real' = 'serial'): Record<string, StageAssumption> {
   const out: Record<string, StageAssumption> = {};
   for (const [k, v] of Object.entries(ASSUMPTIONS) as [string, StageAssumption][]) {
     if (v.backends !== undefined && !v.backends.includes(backend)) continue;
     if (v.guestBlock === true && !guestBlock) continue;
     const { backends: _b, guestBlock: _g, ...rest } = v;
-    out[k] = rest;
+    const note = batching === 'real' ? REAL_BATCHING_NOTES[k as StageName] : undefined;
+    out[k] = note === undefined ? rest : { ...rest, note };
   }
   return out;
 }

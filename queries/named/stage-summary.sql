@@ -10,4 +10,4 @@ WHERE (:profile = '' OR profile = CAST(:profile AS TEXT))
   AND (:run = '' OR run = CAST(:run AS TEXT))
   AND (:stage = '' OR stage = CAST(:stage AS TEXT))
   AND (:population = '' OR population = CAST(:population AS TEXT))
-ORDER BY profile, run_seq IS NULL, run_seq, population, pos;
+ORDER BY profile, run_seq IS NULL, run_seq, population, pos, from_pos <> pos - 1, from_pos;

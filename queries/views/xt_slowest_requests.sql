@@ -12,12 +12,16 @@ SELECT
   x.total_ns,                     -- first point to last point (ns)
   x.start_ts_ns,                  -- time of the first point (reference clock, ns)
   (SELECT json_group_object(json_extract(c.path, '$[' || p.key || ']'), p.value)
-     FROM json_each(x.points) p) AS timeline, -- JSON object {"point": ns since the first point, ...} in path order
+     FROM json_each(x.points) p) AS timeline, -- JSON object {"point": ns since the first point, ...} in path order (null: a point absent by design, batched)
   (SELECT group_concat(json_extract(c.path, '$[' || p.key || ']') || ' +' || p.value, ' → ')
-     FROM json_each(x.points) p) AS timeline_text, -- the timeline as text: 'fe_queue +0 → fe_notify +1200 → …' (ns since the first point)
-  (SELECT json_group_object(json_extract(c.path, '$[' || (p.key - 1) || ']') || '->' || json_extract(c.path, '$[' || p.key || ']'),
-                            p.value - json_extract(x.points, '$[' || (p.key - 1) || ']'))
-     FROM json_each(x.points) p WHERE p.key > 0) AS stages, -- JSON object {"from->to": duration ns, ...} in path order
+     FROM json_each(x.points) p) AS timeline_text, -- the timeline as text: 'fe_queue +0 → fe_notify +1200 → …' (ns since the first point; a point absent by design is left out)
+  (SELECT json_group_object(json_extract(c.path, '$[' || s.f || ']') || '->' || json_extract(c.path, '$[' || s.k || ']'),
+                            s.v - json_extract(x.points, '$[' || s.f || ']'))
+     FROM (SELECT p.key AS k, p.value AS v,
+                  CASE WHEN json_type(x.points, '$[' || (p.key - 1) || ']') = 'null'
+                       THEN (SELECT max(q.key) FROM json_each(x.points) q WHERE q.key < p.key AND q.type <> 'null')
+                       ELSE p.key - 1 END AS f
+             FROM json_each(x.points) p WHERE p.key > 0 AND p.type <> 'null') s) AS stages, -- JSON object {"from->to": duration ns, ...} in path order; a point absent by design (batched, null in timeline) gives the merged stage around it
   x.events                        -- JSON array of the events.id of each point, in path order
 FROM (
   SELECT r.id AS request_id, r.correlation_id, r.run, r.seq, r.kept, r.total_ns, r.start_ts_ns, r.points, r.events,

@@ -83,6 +83,18 @@ export function collectOffset(v: string, prev: Map<string, bigint> | undefined):
   return out;
 }
 
+/** Repeatable `--drift DOMAIN=PPM` (a decimal, signed). */
+export function collectDrift(v: string, prev: Map<string, number> | undefined): Map<string, number> {
+  const m = /^([A-Za-z0-9_.-]+)=([+-]?(?:\d+\.?\d*|\.\d+))$/.exec(v);
+  if (!m) throw new InvalidArgumentError("expected DOMAIN=PPM, e.g. dom0=-20.5 (dom0's clock runs 20.5 ppm slow against the reference's)");
+  const ppm = Number(m[2]);
+  if (!(Math.abs(ppm) <= 1000)) throw new InvalidArgumentError(`drift of ${m[1]}: ${m[2]} ppm is beyond ±1000 ppm`);
+  const out = new Map(prev ?? []);
+  if (out.has(m[1]!)) throw new InvalidArgumentError(`drift of ${m[1]} given twice`);
+  out.set(m[1]!, ppm);
+  return out;
+}
+
 /** `--db FILE`. */
 export function dbOption(cmd: Command, description = 'database file'): Command {
   return cmd.option('--db <file>', description, 'xtrace.db');
@@ -100,6 +112,7 @@ export interface MethodFlags {
   trim: number;
   trimBy: 'total' | 'stage';
   offset?: Map<string, bigint>;
+  drift?: Map<string, number>;
   filter?: string[];
 }
 
@@ -110,7 +123,14 @@ export function methodOptions(cmd: Command, note?: string): Command {
     .addOption(new Option('--warmup <n>', q('drop the first N complete requests of each run')).default(0).argParser(parseCount))
     .addOption(new Option('--trim <fraction>', q('drop this fraction of the fastest and of the slowest requests of each run')).default(0.1).argParser(parseFraction))
     .addOption(new Option('--trim-by <what>', q('trim by total latency, or each stage on its own')).choices(['total', 'stage']).default('total'))
-    .addOption(new Option('--offset <domain=ns>', q('clock offset of a domain: t_reference = t_domain + ns (repeatable); otherwise estimated')).argParser(collectOffset))
+    .addOption(
+      new Option('--offset <domain=ns>', q("clock offset of a domain at its first event: t_reference = t_domain + ns (repeatable); its drift is 0 unless --drift gives it; otherwise both are estimated")).argParser(collectOffset),
+    )
+    .addOption(
+      new Option('--drift <domain=ppm>', q("drift of a domain's clock: it runs PPM parts per million fast (negative: slow) against the reference's (repeatable); with --offset the clock is given, alone its offset is estimated with this drift; otherwise estimated")).argParser(
+        collectDrift,
+      ),
+    )
     .addOption(
       new Option('--filter <key=value>', q("keep only requests whose field matches (repeatable, all must hold): comm='fio*', pid, tgid, dev=254,0, op=R|W, or a field of the profile"))
         .argParser((v: string, prev: string[] | undefined) => [...(prev ?? []), v]),
@@ -118,9 +138,9 @@ export function methodOptions(cmd: Command, note?: string): Command {
 }
 
 /** The method flags as the pipeline takes them; `profile` resolves `--filter` keys against its request fields. */
-export function methodOf(o: MethodFlags, profile?: Profile): BreakdownOptions & { offsets?: Map<string, bigint>; filters?: RequestFilter[] } {
+export function methodOf(o: MethodFlags, profile?: Profile): BreakdownOptions & { offsets?: Map<string, bigint>; drifts?: Map<string, number>; filters?: RequestFilter[] } {
   const filters = o.filter?.length ? parseFilters(o.filter, profile ?? { points: [], labels: [] }) : undefined;
-  return { warmup: o.warmup, trim: o.trim, trimBy: o.trimBy, ...(o.offset ? { offsets: o.offset } : {}), ...(filters ? { filters } : {}) };
+  return { warmup: o.warmup, trim: o.trim, trimBy: o.trimBy, ...(o.offset ? { offsets: o.offset } : {}), ...(o.drift ? { drifts: o.drift } : {}), ...(filters ? { filters } : {}) };
 }
 
 /** `--format` (choices from a registry) and `--out FILE`. */

@@ -15,6 +15,10 @@
  * With fewer runs every verdict is inconclusive, unless `allowPerRequest` lets the per-request
  * Mann-Whitney test (Holm-corrected, with the bootstrap interval excluding 0) and a Welch interval
  * over requests decide. The per-request test and a bootstrap interval are reported either way.
+ * Stages are matched by name. A merged stage (requests batched between its two points,
+ * src/analysis/breakdown.ts) may occur on one side only: it is listed in `one_sided_stages`, not
+ * tested and not in Holm's family (the family is the stages tested and the total); the total and
+ * the stages on both sides decide.
  */
 import { formatNs, formatP, formatSignedNs, pct, pctPrecise } from '../report/format.js';
 import { mean, sampleVariance } from 'simple-statistics';
@@ -96,8 +100,19 @@ export interface Comparison {
   candidate: { source: string; kind: string; runs: number; excluded_runs: { run: string; why: string }[] };
   total: StageComparison;
   stages: StageComparison[];
+  /** Stages reported on one side only (merged stages: requests batched between their points), not compared. */
+  one_sided_stages: OneSidedStage[];
   verdict: Verdict;
   counts: Record<Verdict, number>;
+}
+
+/** A stage of one side that the other side does not have (a merged stage: batched requests on that side only). */
+export interface OneSidedStage {
+  name: string;
+  side: 'baseline' | 'candidate';
+  /** Its mean on that side (mean of the run means: the contribution per kept request). */
+  mean_ns: number;
+  why: string;
 }
 
 /** Refuses sides that cannot be compared. */
@@ -147,22 +162,23 @@ function pBeyondClock(test: 'welch' | 'mann-whitney', a: readonly number[], b: r
   return Math.sign(r.z) === Math.sign(delta) ? r.p : 1;
 }
 
-function measure(name: string, i: number, a: Side, b: Side, o: CompareOptions): Measured {
-  const ra = a.runMeans[i]!;
-  const rb = b.runMeans[i]!;
+/** Stage `name`, at `ia` in the baseline's names and `ib` in the candidate's. */
+function measure(name: string, ia: number, ib: number, a: Side, b: Side, o: CompareOptions): Measured {
+  const ra = a.runMeans[ia]!;
+  const rb = b.runMeans[ib]!;
   const base = mean(ra);
   const cand = mean(rb);
   const delta = cand - base;
   const relative = base !== 0 ? delta / base : delta === 0 ? 0 : Infinity;
   const margin = Math.max(o.threshold * Math.abs(base), o.floorNs);
-  const clock = a.clockUncertaintyNs[i]! + b.clockUncertaintyNs[i]!;
+  const clock = a.clockUncertaintyNs[ia]! + b.clockUncertaintyNs[ib]!;
   // The offsets may move the delta by ±clock: `same` needs the interval inside ±(margin − clock).
   const tost = { margin: Math.max(0, margin - clock), alpha: o.alpha };
   // Over run means: the Welch test and its equivalence interval whenever both sides have 2 runs (deciding from MIN_RUNS).
   const overRuns = ra.length >= 2 && rb.length >= 2 ? welchEquivalence(ra, rb, tost) : null;
   const pRuns = overRuns?.welch.p ?? null;
-  const qa = a.requests?.[i] ? Array.from(a.requests[i]) : null;
-  const qb = b.requests?.[i] ? Array.from(b.requests[i]) : null;
+  const qa = a.requests?.[ia] ? Array.from(a.requests[ia]) : null;
+  const qb = b.requests?.[ib] ? Array.from(b.requests[ib]) : null;
   const perRequest = qa && qb && qa.length > 0 && qb.length > 0;
   const pReq = perRequest ? mannWhitneyU(qa, qb).p : null;
   // Resampling is linear in the data: beyond BOOTSTRAP_MAX requests a side, the interval is taken over run means.
@@ -268,7 +284,18 @@ function decide(m: Measured, pAdjusted: number | null, family: number, compariso
 export function compare(a: Side, b: Side, o: CompareOptions): Comparison {
   checkComparable(a, b);
   if (!(o.alpha > 0 && o.alpha < 0.5)) throw new InputError(`--alpha ${o.alpha}: compare needs alpha below 0.5 (the equivalence interval has coverage 1 − 2·alpha)`);
-  const measured = a.names.map((n, i) => measure(n, i, a, b, o));
+  // By name: the stages of both sides (the total is last on both), in the baseline's order.
+  const measured = a.names.filter((n) => b.names.includes(n)).map((n) => measure(n, a.names.indexOf(n), b.names.indexOf(n), a, b, o));
+  const oneSided = (side: Side, other: Side, which: OneSidedStage['side']): OneSidedStage[] =>
+    side.names
+      .map((name, i) => ({ name, i }))
+      .filter(({ name }) => !other.names.includes(name))
+      .map(({ name, i }) => ({
+        name,
+        side: which,
+        mean_ns: mean(side.runMeans[i]!),
+        why: `on the ${which} only (a merged stage: requests batched between its points there, not on the ${which === 'baseline' ? 'candidate' : 'baseline'}): not compared; the total and the stages of both sides decide`,
+      }));
   const adjusted = holmAdjust(measured.map((m) => m.decidingP));
   const family = adjusted.filter((p) => p !== null).length;
   const all = measured.map((m, i) => decide(m, adjusted[i]!, family, measured.length, o));
@@ -296,6 +323,7 @@ export function compare(a: Side, b: Side, o: CompareOptions): Comparison {
     candidate: { source: b.source, kind: b.kind, runs: b.runs, excluded_runs: b.excludedRuns ?? [] },
     total,
     stages,
+    one_sided_stages: [...oneSided(a, b, 'baseline'), ...oneSided(b, a, 'candidate')],
     verdict,
     counts,
   };

@@ -25,6 +25,11 @@ function headline(c: Comparison): string {
 function excludedLines(c: Comparison): string[] {
   return (['baseline', 'candidate'] as const).flatMap((side) => c[side].excluded_runs.map((e) => `${side}: run ${e.run} not averaged (not compared): ${e.why}`));
 }
+/** The stages of one side only (merged stages: batched requests on that side), not compared. */
+function oneSidedLines(c: Comparison, name: (n: string) => string): string[] {
+  // (A saved comparison from before one_sided_stages existed has none.)
+  return (c.one_sided_stages ?? []).map((s) => `${name(s.name)}: ${formatNs(s.mean_ns)} ${s.why}`);
+}
 /** Why each stage that is not `same` got its verdict, the stage's name written by `name`. */
 function reasons(c: Comparison, name: (n: string) => string): string[] {
   return rows(c)
@@ -47,6 +52,8 @@ const table: CompareReporter = {
     }
     const why = reasons(c, (n) => n);
     if (why.length) out.push('', ...why);
+    const one = oneSidedLines(c, (n) => n);
+    if (one.length) out.push('', ...one.map((l) => k.dim(l)));
     const excluded = excludedLines(c);
     if (excluded.length) out.push('', ...excluded.map((l) => k.yellow(l)));
     return out.join('\n') + '\n';
@@ -69,6 +76,8 @@ const markdown: CompareReporter = {
     }
     const why = reasons(c, (n) => `\`${n}\``);
     if (why.length) out.push('', ...why.map((w) => `- ${w}`));
+    const one = oneSidedLines(c, (n) => `\`${n}\``);
+    if (one.length) out.push('', ...one.map((w) => `- ${w}`));
     out.push('', `Baseline: \`${c.baseline.source}\` (${c.baseline.kind}). Candidate: \`${c.candidate.source}\` (${c.candidate.kind}).`);
     for (const l of excludedLines(c)) out.push('', `⚠️ ${l}`);
     return out.join('\n') + '\n';

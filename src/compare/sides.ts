@@ -1,7 +1,9 @@
 /**
  * The two sides of a comparison: a database (reported here with the given method, nothing
  * stored) or a saved `report --format json`. Either way: per stage (and the total), the per-run
- * means, and for a database also the kept per-request latencies.
+ * means, and for a database also the kept per-request latencies. A stage's values are its
+ * contribution per kept request (0 for a request without it: a merged stage, or a split stage a
+ * batched request lacks), so a run's mean is the mean of its kept values.
  */
 import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { openDb } from '../db/db.js';
@@ -28,7 +30,7 @@ export interface Side {
    * domain, else the sum over its stages (a bound).
    */
   clockUncertaintyNs: number[];
-  /** [name]: the kept per-request latencies (database sides only). */
+  /** [name]: the kept per-request latencies, 0 for a request without the stage (database sides only). */
   requests: Float64Array[] | null;
   runs: number;
   /** Runs the side's report could not average (no complete request), with why; not compared (absent: none). */
@@ -39,6 +41,7 @@ export interface SideOptions extends BreakdownOptions {
   /** Profile for database sides (a JSON side names its own). */
   profile?: string;
   offsets?: Map<string, bigint>;
+  drifts?: Map<string, number>;
   /** `--filter` texts for database sides (parsed against the profile's request fields). */
   filterTexts?: readonly string[];
   /** Refuse a side with a run that cannot be averaged (a database's, or listed in a saved report's excluded_runs). */
@@ -122,7 +125,7 @@ function fromDb(path: string, o: SideOptions): Side {
   const db = openDb(path, { readonly: true });
   try {
     const filters = o.filterTexts?.length ? parseFilters(o.filterTexts, profile) : [];
-    const a = analyse(db, { profile, warmup: o.warmup, trim: o.trim, trimBy: o.trimBy, ...(o.offsets ? { offsets: o.offsets } : {}), filters, save: false, keepValues: true, strict: !!o.strict });
+    const a = analyse(db, { profile, warmup: o.warmup, trim: o.trim, trimBy: o.trimBy, ...(o.offsets ? { offsets: o.offsets } : {}), ...(o.drifts ? { drifts: o.drifts } : {}), filters, save: false, keepValues: true, strict: !!o.strict });
     const m = a.model;
     const names = [...m.stages.map((s) => s.name), 'total'];
     // Per stage (then the total): the values the means were taken over, all runs together.
@@ -149,9 +152,11 @@ function fromDb(path: string, o: SideOptions): Side {
 function clockUncertainty(m: ReportModel): number[] {
   // (A saved report from before uncertainty_ns existed counts as exact.)
   const stages = m.stages.map((s) => s.uncertainty_ns ?? 0);
-  const first = m.stages[0];
-  const last = m.stages[m.stages.length - 1];
-  const total = !first || !last || first.from_domain === last.to_domain ? 0 : stages.reduce((a, b) => a + b, 0);
+  // The total's bound: over the split stages, a chain from the first point to the last (merged stages run beside them).
+  const split = m.stages.filter((s) => !s.merged);
+  const first = split[0];
+  const last = split[split.length - 1];
+  const total = !first || !last || first.from_domain === last.to_domain ? 0 : split.reduce((a, s) => a + (s.uncertainty_ns ?? 0), 0);
   return [...stages, total];
 }
 

@@ -2,9 +2,10 @@
  * Correlation: reads the events a profile needs from the database, in clock-adjusted time order
  * across every source and domain, runs the matcher, and settles the clock offsets.
  *
- * With several clock domains it iterates: a coarse alignment from strongly-keyed event pairs,
- * a matching pass, exact bounds from the complete requests' cross-domain links, and again with the
- * refined offsets until they no longer move (at most MAX_PASSES).
+ * With several clock domains it iterates: a coarse alignment from strongly-keyed event pairs (an
+ * offset and, when the clocks drift apart, a rate), a matching pass, exact bounds from the complete
+ * requests' cross-domain links (clock.ts), and again with the refined clocks until they no longer
+ * move (at most MAX_PASSES).
  */
 import type { Db } from '../db/db.js';
 import { InputError } from '../core/errors.js';
@@ -12,7 +13,8 @@ import { severityOf } from '../core/counters.js';
 import { blockLayerEvents, Matcher, POINT_AMBIGUOUS, requestFieldValue, type CPoint, type EngineCounter, type EvCtx, type Marker } from './engine.js';
 import { BUILTIN_FIELDS, builtinFieldIndex, isBuiltinField, joinPairs, requestAttrNames, unprovidedJoinFields, type Profile, type ProfilePoint } from '../profiles/index.js';
 import { RequestStore } from './store.js';
-import { BoundsCollector, densestWindow, solveShifts, type DomainShift } from './clock.js';
+import { adjustRel, coarseDrift, densestWindow, formatPpm, LinkCollector, ppmOfRate, rateOfPpm, relOf, solveClocks, type Clock, type CoarseDirection, type DomainShift } from './clock.js';
+import { IDENTITY_WINDOW_NS, identityFromPairs, learnFromPass, type Learnt } from './learn.js';
 import { READ_CHUNK, readEvents, type ReadPlan, type ReaderMode } from './events.js';
 
 export interface SourceInfo {
@@ -40,16 +42,32 @@ export interface DomainOffset {
   /** t_reference = t_local + offset_ns; null when not applicable. */
   offsetNs: bigint | null;
   uncertaintyNs: number | null;
-  /** Feasible interval of the offset relative to the domain it was estimated from. */
+  /** Feasible interval of the offset (at the domain's first event) relative to the domain it was estimated from. */
   lowerNs: bigint | null;
   upperNs: bigint | null;
   relativeTo: string | null;
   links: number;
+  /**
+   * Drift (ppm): the domain's clock runs this much fast against the reference's, t_reference =
+   * first + offsetNs + (t_local − first) / (1 + driftPpm·1e-6), first = the domain's first event;
+   * null when not applicable. How it was set: DomainShift['driftMethod'].
+   */
+  driftPpm: number | null;
+  driftMethod: DomainShift['driftMethod'];
+  /** Interval of drift the links allow (estimated, or 'constant': a constant offset fits); null otherwise. */
+  driftLowerPpm: number | null;
+  driftUpperPpm: number | null;
 }
 
 export interface CorrelateOptions {
-  /** Given offsets: t_reference = t_domain + offset (ns). */
+  /** Given offsets: t_reference = t_domain + offset (ns) at the domain's first event (+ the drift's part: see drifts). */
   offsets?: Map<string, bigint>;
+  /**
+   * Given drifts (ppm: the domain's clock runs this much fast against the reference's; see
+   * DomainOffset.driftPpm). With an offset the domain's clock is given; alone, its offset is
+   * estimated with that drift. A domain with a given offset and no drift has drift 0.
+   */
+  drifts?: Map<string, number>;
   onPass?: (pass: number, what: string) => void;
   /** Read events on a worker thread ('thread'), on this one ('inline'), or by size ('auto', the default). */
   reader?: ReaderMode;
@@ -78,6 +96,8 @@ const MAX_PASSES = 5;
 const FIRST_PASS_SLACK_NS = 200_000;
 /** Width of the coarse-alignment window. */
 const COARSE_WINDOW_NS = 1_000_000;
+/** A coarse drift moving the offset by less than this over the trace is left to the first pass's tolerance (clock.ts coarseDrift). */
+const COARSE_DRIFT_MATTERS_NS = 50_000;
 /** Coarse alignment ignores keys with more events than this (weak keys, e.g. an id without a sector). */
 const COARSE_MAX_CANDIDATES = 64;
 
@@ -264,8 +284,8 @@ function pointOccurs(db: Db, p: ProfilePoint, strings: Strings): boolean {
   return db.prepare(`SELECT 1 FROM event_data WHERE name_id IN (${ids.join(',')}) LIMIT 1`).get() !== undefined;
 }
 
-/** The read plan of one pass: which events, from which sources, shifted how. */
-function readPlan(domains: DomainInfo[], shifts: number[], filter: EventFilter, fields: BuiltinFieldReader): ReadPlan {
+/** The read plan of one pass: which events, from which sources, on which clock (adjusted = rel + shift + round(rate · rel)). */
+function readPlan(domains: DomainInfo[], shifts: number[], rates: number[], filter: EventFilter, fields: BuiltinFieldReader): ReadPlan {
   const where = filter.where ? ` AND ${filter.where}` : '';
   return {
     sql: `SELECT id, ts_ns - ?, name_id, ${filter.args}${fields.columns.map((c) => `, ${c}`).join('')} FROM event_data WHERE id > ? AND id <= ?${where} ORDER BY id LIMIT ${READ_CHUNK}`,
@@ -273,7 +293,7 @@ function readPlan(domains: DomainInfo[], shifts: number[], filter: EventFilter, 
     argsParams: filter.argsParams,
     params: filter.params,
     sources: domains.flatMap((d) =>
-      d.sources.map((s) => ({ id: s.id, domain: s.domain, firstTs: s.firstTs, firstEvent: s.firstEvent, lastEvent: s.lastEvent, rel0: Number(s.firstTs - d.base), shift: shifts[s.domain]! })),
+      d.sources.map((s) => ({ id: s.id, domain: s.domain, firstTs: s.firstTs, firstEvent: s.firstEvent, lastEvent: s.lastEvent, rel0: Number(s.firstTs - d.base), shift: shifts[s.domain]!, rate: rates[s.domain]! })),
     ),
   };
 }
@@ -285,23 +305,26 @@ function matchPass(
   domains: DomainInfo[],
   strings: Strings,
   shifts: number[],
+  rates: number[],
   slack: number,
   gaps: [number, number][][],
   mode: ReaderMode,
+  learnt: Learnt = {},
 ): { matcher: Matcher; store: RequestStore; seen: number } {
   const store = new RequestStore(path.length, requestAttrNames({ points: path, labels: profile.labels }));
   const matcher = new Matcher(profile, path, store, {
     slack,
     present: new Set(blockEvents(profile).filter((n) => strings.idsOf([n]).length > 0)),
     commName: (id) => strings.get(id),
-    gaps: gaps.map((g, d) => g.map(([a, b]) => [a + shifts[d]!, b + shifts[d]!] as [number, number])),
+    gaps: gaps.map((g, d) => g.map(([a, b]) => [adjustRel(a, shifts[d]!, rates[d]!), adjustRel(b, shifts[d]!, rates[d]!)] as [number, number])),
+    ...learnt,
   });
   const filter = eventFilter(path, profile, strings);
   const fields = builtinFieldReader(path, strings);
   const names = strings.names;
   const seen = readEvents(
     db,
-    readPlan(domains, shifts, filter, fields),
+    readPlan(domains, shifts, rates, filter, fields),
     (id, domain, t, nameId, args, columns, at) => {
       fields.read(columns, at);
       matcher.push(id, domain, t, names.get(nameId)!, args, fields.values);
@@ -312,8 +335,20 @@ function matchPass(
   return { matcher, store, seen };
 }
 
-/** Coarse shifts from strongly-keyed cross-role point pairs (see clock.ts densestWindow). */
-function coarseShifts(db: Db, profile: Profile, path: ProfilePoint[], domains: DomainInfo[], strings: Strings, mode: ReaderMode): { shifts: number[]; pairs: number; reference: number } {
+/**
+ * Coarse clocks from strongly-keyed cross-role point pairs (see clock.ts densestWindow and
+ * coarseDrift): a shift per domain and, where the pairs' differences drift over the trace, a rate.
+ * `fixedRates`: given drifts, used as they are.
+ */
+function coarseShifts(
+  db: Db,
+  profile: Profile,
+  path: ProfilePoint[],
+  domains: DomainInfo[],
+  strings: Strings,
+  mode: ReaderMode,
+  fixedRates: ReadonlyMap<number, number>,
+): { shifts: number[]; rates: number[]; pairs: number; reference: number; identity: Learnt['domainIdentity'] } {
   const firstCounts = new Array(domains.length).fill(0) as number[];
   const classifier = new Matcher(profile, path, { request() {} }, { slack: 0 });
   const pts = classifier.points;
@@ -330,13 +365,17 @@ function coarseShifts(db: Db, profile: Profile, path: ProfilePoint[], domains: D
     prev = p;
   }
   const aTimes = anchors.map(() => new Map<string, [number, number][]>());
-  const bEvents = anchors.map(() => [] as [string, number, number][]);
+  const bEvents = anchors.map(() => [] as [string, number, number, string | undefined][]);
+  // Profile `identity` (domid): the value B's event carries, to learn which one each domain's requests have (several guests).
+  const idField = profile.identity[0];
+  const idOf = (b: CPoint, vals: (string | undefined)[]): string | undefined => (idField === undefined ? undefined : requestFieldValue(b, idField, vals));
   const filter = eventFilter(path, profile, strings);
   const fields = builtinFieldReader(path, strings);
   readEvents(
     db,
     readPlan(
       domains,
+      domains.map(() => 0),
       domains.map(() => 0),
       filter,
       fields,
@@ -357,60 +396,122 @@ function coarseShifts(db: Db, profile: Profile, path: ProfilePoint[], domains: D
           }
           if (p === b) {
             const key = b.joinPos.map((i) => vals[i]);
-            if (key.every((v) => v !== undefined)) bEvents[k]!.push([key.join('\u0001'), t, domain]);
+            if (key.every((v) => v !== undefined)) bEvents[k]!.push([key.join('\u0001'), t, domain, idOf(b, vals)]);
           }
         });
       }
     },
     mode,
   );
-  // Differences per ordered domain pair (A's domain, B's domain).
-  const diffs = new Map<string, number[]>();
+  // Several guests reading the same sectors: first which identity each opening domain has (the
+  // pairs with the right guest cluster), then only the pairs that agree with it.
+  let identity: Learnt['domainIdentity'];
+  if (idField !== undefined) {
+    const byId = new Map<number, Map<string, [number, number][]>>();
+    anchors.forEach((_, k) => {
+      for (const [key, tb, db_, id] of bEvents[k]!) {
+        const l = aTimes[k]!.get(key);
+        if (id === undefined || !l || l.length > COARSE_MAX_CANDIDATES) continue;
+        for (const [ta, da] of l) {
+          if (da === db_) continue;
+          let m = byId.get(da);
+          if (!m) byId.set(da, (m = new Map()));
+          const arr = m.get(id);
+          if (arr) arr.push([ta, tb - ta]);
+          else m.set(id, [[ta, tb - ta]]);
+        }
+      }
+    });
+    identity = identityFromPairs(byId, domains.length, idField, IDENTITY_WINDOW_NS, densestWindow);
+  }
+  // Candidate pairs per ordered domain pair (A's domain, B's domain): their rel times.
+  const cand = new Map<string, { da: number; db: number; ta: number[]; tb: number[] }>();
   anchors.forEach((_, k) => {
-    for (const [key, tb, db_] of bEvents[k]!) {
+    for (const [key, tb, db_, id] of bEvents[k]!) {
       const l = aTimes[k]!.get(key);
       // A key shared by many events (an id alone: always 0 at depth 1) says nothing about which pairs belong together.
       if (!l || l.length > COARSE_MAX_CANDIDATES) continue;
       for (let i = 0; i < l.length; i++) {
         const [ta, da] = l[i]!;
         if (da === db_) continue;
+        const want = identity?.[da]?.get(idField!);
+        if (want !== undefined && id !== undefined && id !== want) continue;
         const pk = `${da},${db_}`;
-        const arr = diffs.get(pk);
-        if (arr) arr.push(tb - ta);
-        else diffs.set(pk, [tb - ta]);
+        let c = cand.get(pk);
+        if (!c) cand.set(pk, (c = { da, db: db_, ta: [], tb: [] }));
+        c.ta.push(ta);
+        c.tb.push(tb);
       }
     }
   });
-  const bounds = new BoundsCollector();
-  for (const [pk, arr] of diffs) {
-    const [da, db_] = pk.split(',').map(Number) as [number, number];
-    const w = densestWindow(Float64Array.from(arr), COARSE_WINDOW_NS);
-    // The closest pair of the cluster: A at 0, B at w.min (B after A by the smallest latency).
-    if (w) bounds.link(da, 0, db_, w.min, () => 'coarse');
-  }
   // The reference domain is the one where requests start (most first-point events).
   const reference = firstCounts.indexOf(Math.max(...firstCounts));
-  return { shifts: coarseSolve(domains.length, reference, bounds), pairs: diffs.size, reference };
+  return { ...coarseSolve(domains.length, reference, [...cand.values()], fixedRates), pairs: cand.size, reference, identity };
 }
 
-function coarseSolve(n: number, reference: number, bounds: BoundsCollector): number[] {
+/**
+ * Coarse clocks, breadth-first from the reference: a domain from a placed one by their candidate
+ * pairs (one list per direction). Its rate: given, else coarseDrift's (0 unless the pairs drift
+ * enough to matter). Per direction the closest pair of the densest window of the (rate-corrected) differences
+ * is taken as simultaneous; with both directions, the middle of the two.
+ */
+function coarseSolve(
+  n: number,
+  reference: number,
+  cand: { da: number; db: number; ta: number[]; tb: number[] }[],
+  fixedRates: ReadonlyMap<number, number>,
+): { shifts: number[]; rates: number[] } {
+  const pairs: { x: number; y: number; dirs: typeof cand }[] = [];
+  for (const c of cand) {
+    const x = Math.min(c.da, c.db);
+    const y = Math.max(c.da, c.db);
+    let p = pairs.find((q) => q.x === x && q.y === y);
+    if (!p) pairs.push((p = { x, y, dirs: [] }));
+    p.dirs.push(c);
+  }
   const shifts: (number | null)[] = new Array(n).fill(null);
+  const rates = new Array(n).fill(0) as number[];
   shifts[reference] = 0;
   for (let changed = true; changed; ) {
     changed = false;
-    for (const p of bounds.list()) {
-      const both = Number.isFinite(p.lo) && Number.isFinite(p.hi);
-      const delta = both ? (p.lo + p.hi) / 2 : Number.isFinite(p.lo) ? p.lo : p.hi;
-      if (shifts[p.x] !== null && shifts[p.y] === null) {
-        shifts[p.y] = shifts[p.x]! + delta;
-        changed = true;
-      } else if (shifts[p.y] !== null && shifts[p.x] === null) {
-        shifts[p.x] = shifts[p.y]! - delta;
-        changed = true;
+    for (const p of pairs) {
+      const known = shifts[p.x] !== null && shifts[p.y] === null ? p.x : shifts[p.y] !== null && shifts[p.x] === null ? p.y : null;
+      if (known === null) continue;
+      const unknown = known === p.x ? p.y : p.x;
+      const rx = rates[known]!;
+      // x: the unknown domain's time; d: the pair's difference, the known clock's rate applied.
+      const dirs: CoarseDirection[] = p.dirs.map((c) => {
+        const m = c.ta.length;
+        const x = new Float64Array(m);
+        const d = new Float64Array(m);
+        const fwd = c.da === known;
+        for (let i = 0; i < m; i++) {
+          const ta = c.ta[i]!;
+          const tb = c.tb[i]!;
+          x[i] = fwd ? tb : ta;
+          d[i] = rx === 0 ? tb - ta : fwd ? tb - (ta + rx * ta) : tb + rx * tb - ta;
+        }
+        return { x, d, sign: fwd ? 1 : -1 };
+      });
+      const rate = fixedRates.get(unknown) ?? coarseDrift(dirs, undefined, COARSE_WINDOW_NS, COARSE_DRIFT_MATTERS_NS).rate;
+      // Unknown's shift − known's: ≥ −(closest difference) from A-in-known pairs, ≤ +(closest) from the others.
+      let lo = -Infinity;
+      let hi = Infinity;
+      for (const dir of dirs) {
+        const e = rate === 0 ? Float64Array.from(dir.d) : dir.d.map((v, i) => v + dir.sign * rate * dir.x[i]!);
+        const w = densestWindow(e, COARSE_WINDOW_NS);
+        if (!w) continue;
+        if (dir.sign === 1) lo = -w.min;
+        else hi = w.min;
       }
+      if (!Number.isFinite(lo) && !Number.isFinite(hi)) continue;
+      const delta = Number.isFinite(lo) && Number.isFinite(hi) ? (lo + hi) / 2 : Number.isFinite(lo) ? lo : hi;
+      shifts[unknown] = shifts[known]! + delta;
+      rates[unknown] = rate;
+      changed = true;
     }
   }
-  return shifts.map((s) => s ?? 0);
+  return { shifts: shifts.map((s) => s ?? 0), rates };
 }
 
 /**
@@ -419,8 +520,8 @@ function coarseSolve(n: number, reference: number, bounds: BoundsCollector): num
  * every pair of consecutive points of complete requests, id-less ones included (tighter, but
  * the id-less choices were made with the previous offsets).
  */
-function linkBounds(store: RequestStore, path: ProfilePoint[], shifts: number[], trusted: boolean, resolution: number[], keepAll = false): BoundsCollector {
-  const b = new BoundsCollector(keepAll, resolution);
+function linkBounds(store: RequestStore, path: ProfilePoint[], shifts: number[], rates: number[], trusted: boolean, resolution: number[]): LinkCollector {
+  const b = new LinkCollector(resolution);
   const P = path.length;
   const usable = path.map((p) => !trusted || (p.join?.mode ?? 'nearest') === 'nearest');
   for (let i = 0; i < store.length; i++) {
@@ -433,10 +534,8 @@ function linkBounds(store: RequestStore, path: ProfilePoint[], shifts: number[],
       if (pa >= 0) {
         const da = store.domain(i, pa);
         const d = store.domain(i, p);
-        if (da !== d) {
-          const a = pa;
-          b.link(da, store.t(i, pa) - shifts[da]!, d, store.t(i, p) - shifts[d]!, () => `${path[a]!.name}→${path[p]!.name} of the request with events ${store.event(i, a)} and ${store.event(i, p)}`);
-        }
+        // Each link is tagged with its request and points (pa · P + p), for messages.
+        if (da !== d) b.link(da, relOf(store.t(i, pa), shifts[da]!, rates[da]!), d, relOf(store.t(i, p), shifts[d]!, rates[d]!), i, pa * P + p);
       }
       pa = p;
     }
@@ -477,40 +576,74 @@ export function correlate(db: Db, profile: Profile, opts: CorrelateOptions = {})
     if (d < 0) throw new InputError(`--offset ${name}=…: no domain named ${name} in the database (domains: ${domains.map((x) => x.name).join(', ')})`);
     givenOffsets.set(d, off);
   }
+  const givenDrifts = new Map<number, number>();
+  const givenPpm = new Map<number, number>();
+  for (const [name, ppm] of opts.drifts ?? []) {
+    const d = domains.findIndex((x) => x.name === name);
+    if (d < 0) throw new InputError(`--drift ${name}=…: no domain named ${name} in the database (domains: ${domains.map((x) => x.name).join(', ')})`);
+    givenDrifts.set(d, rateOfPpm(ppm));
+    givenPpm.set(d, ppm);
+  }
 
   const roles = new Set(path.map((p) => p.role));
   const gaps = loadGaps(db, domains);
   const mode = opts.reader ?? 'auto';
   let shifts = domains.map(() => 0);
+  /** Each domain's rate: adjusted = rel + shift + round(rate · rel). */
+  let rates = domains.map(() => 0);
   let slack = 0;
   let reference = 0;
   let givenShifts = new Map<number, number>();
   let resolution: number[] = domains.map(() => 0);
+  /** Identity (domid) per domain from the coarse pairs (several guests), until a pass knows better. */
+  let coarseIdentity: Learnt['domainIdentity'];
   if (roles.size > 1) {
     resolution = timestampResolution(db, domains);
-    const coarse = coarseShifts(db, profile, path, domains, strings, mode);
+    const coarse = coarseShifts(db, profile, path, domains, strings, mode, givenDrifts);
     reference = coarse.reference;
+    coarseIdentity = coarse.identity;
     if (givenOffsets.has(reference)) throw new InputError(`--offset ${domains[reference]!.name}=…: ${domains[reference]!.name} is the reference domain (where requests start; its offset is 0); give the other domains' offsets relative to it`);
+    if (givenDrifts.has(reference)) throw new InputError(`--drift ${domains[reference]!.name}=…: ${domains[reference]!.name} is the reference domain (where requests start; its drift is 0); give the other domains' drifts relative to it`);
     givenShifts = new Map([...givenOffsets].map(([d, off]) => [d, givenShift(domains, reference, d, off)] as [number, number]));
     shifts = coarse.shifts;
+    rates = coarse.rates;
     for (const [d, s] of givenShifts) shifts[d] = s;
+    for (const [d, r] of givenDrifts) rates[d] = r;
     slack = FIRST_PASS_SLACK_NS;
-    opts.onPass?.(0, `coarse alignment from ${coarse.pairs} domain pair(s)`);
+    const drifting = rates.flatMap((r, d) => (r !== 0 && !givenDrifts.has(d) ? [`${domains[d]!.name} ${formatPpm(ppmOfRate(r))} ppm`] : []));
+    opts.onPass?.(0, `coarse alignment from ${coarse.pairs} domain pair(s)${drifting.length ? `, drift ${drifting.join(', ')}` : ''}`);
   }
 
   let pass = 0;
   let result: ReturnType<typeof matchPass>;
+  /** What the previous pass taught this one (learn.ts). */
+  let learnt: Learnt = coarseIdentity ? { domainIdentity: coarseIdentity } : {};
   let solved: DomainShift[] = [];
   let idlessInconsistent = false;
   for (;;) {
     pass++;
-    result = matchPass(db, profile, path, domains, strings, shifts, slack, gaps, mode);
+    result = matchPass(db, profile, path, domains, strings, shifts, rates, slack, gaps, mode, learnt);
     opts.onPass?.(pass, `${result.store.length} requests`);
+    learnt = roles.size > 1 ? learnFromPass(result.store, path, profile, domains.length) : {};
+    if (coarseIdentity) learnt.domainIdentity = domains.map((_, d) => learnt.domainIdentity?.[d] ?? coarseIdentity![d]);
     if (roles.size <= 1) {
       const perDomain = new Array(domains.length).fill(0) as number[];
       for (let i = 0; i < result.store.length; i++) if (result.store.status(i) === 'complete') perDomain[result.store.domain(i, 0)]!++;
       reference = Math.max(0, perDomain.indexOf(Math.max(...perDomain)));
-      solved = domains.map((_, d) => ({ shift: 0, uncertainty: 0, method: d === reference ? 'reference' : 'unlinked', lo: null, hi: null, parent: null, links: 0 }));
+      solved = domains.map((_, d) => ({
+        shift: 0,
+        rate: 0,
+        uncertainty: 0,
+        method: d === reference ? 'reference' : 'unlinked',
+        driftMethod: d === reference ? 'reference' : null,
+        rateLo: null,
+        rateHi: null,
+        lo: null,
+        hi: null,
+        parent: null,
+        links: 0,
+        span: 0,
+      }));
       break;
     }
     const needed = new Set<number>();
@@ -518,21 +651,29 @@ export function correlate(db: Db, profile: Profile, opts: CorrelateOptions = {})
       if (result.store.status(i) !== 'complete') continue;
       for (let p = 0; p < path.length; p++) needed.add(result.store.domain(i, p));
     }
-    const solveWith = (pairs: ReturnType<BoundsCollector['list']>): DomainShift[] =>
-      solveShifts(
-        domains.length,
+    const store = result.store;
+    const witness = (i: number, k: number): string => {
+      const a = Math.floor(k / path.length);
+      const p = k % path.length;
+      return `${path[a]!.name}→${path[p]!.name} of the request with events ${store.event(i, a)} and ${store.event(i, p)}`;
+    };
+    const solve = (trusted: boolean, robust?: { frac: number; guess: Clock[] }): DomainShift[] =>
+      solveClocks({
+        n: domains.length,
         reference,
-        givenShifts,
-        pairs,
-        domains.map((d) => d.name),
+        givenShift: givenShifts,
+        givenRate: givenDrifts,
+        pairs: linkBounds(store, path, shifts, rates, trusted, resolution).list(),
+        names: domains.map((d) => d.name),
         needed,
-        domains.map((d) => d.base),
-      );
-    const solve = (trusted: boolean): DomainShift[] => solveWith(linkBounds(result.store, path, shifts, trusted, resolution).list());
+        bases: domains.map((d) => d.base),
+        witness,
+        ...(robust ? { robust } : {}),
+      });
     if (pass === 1) {
       // The first pass matched with a loose tolerance: a few links may pair neighbours. Its
-      // (trimmed) interval only sets the next pass's offsets and tolerance.
-      solved = solveWith(linkBounds(result.store, path, shifts, true, resolution, true).robust(0.01));
+      // (trimmed) solution only sets the next pass's clocks and tolerance.
+      solved = solve(true, { frac: 0.01, guess: shifts.map((shift, d) => ({ shift, rate: rates[d]! })) });
     } else {
       // Links between id-carrying points never depend on the offsets: a contradiction there is real.
       solved = solve(true);
@@ -549,20 +690,29 @@ export function correlate(db: Db, profile: Profile, opts: CorrelateOptions = {})
       }
     }
     // Round shifts to whole ns (stored times stay integers); the rounding joins the uncertainty.
-    // A domain not estimated yet (no complete request in a first pass) keeps its coarse shift.
+    // A domain not estimated yet (no complete request in a first pass) keeps its coarse clock.
     const next = solved.map((s, d) => (s.method === 'unlinked' ? shifts[d]! : Math.round(s.shift)));
-    solved = solved.map((s, d) => ({ ...s, uncertainty: s.method === 'estimated' ? Math.ceil(s.uncertainty + Math.abs(s.shift - next[d]!)) : s.uncertainty }));
-    const moved = next.some((s, d) => s !== shifts[d]);
+    const nextRates = solved.map((s, d) => (s.method === 'unlinked' ? rates[d]! : s.rate));
+    // A rate that moves no time of the domain's span by half a ns is no move.
+    const moved = next.some((s, d) => s !== shifts[d] || Math.round((nextRates[d]! - rates[d]!) * solved[d]!.span) !== 0);
+    const usedRates = moved ? nextRates : rates;
+    // The uncertainty holds for the clock used: the rounded shift and the rate the pass read with.
+    solved = solved.map((s, d) => ({
+      ...s,
+      uncertainty: s.method === 'estimated' ? Math.ceil(s.uncertainty + Math.abs(s.shift - next[d]!) + Math.abs(s.rate - usedRates[d]!) * s.span) : s.uncertainty,
+    }));
     if ((!moved && pass > 1) || pass >= MAX_PASSES) {
       if (moved) {
-        // Last pass: use the final shifts for the stored times.
+        // Last pass: use the final clocks for the stored times.
         shifts = next;
+        rates = nextRates;
         pass++;
-        result = matchPass(db, profile, path, domains, strings, shifts, Math.max(...solved.map((s) => s.uncertainty)) + 1, gaps, mode);
+        result = matchPass(db, profile, path, domains, strings, shifts, rates, Math.max(...solved.map((s) => s.uncertainty)) + 1, gaps, mode, learnt);
       }
       break;
     }
     shifts = next;
+    rates = nextRates;
     slack = Math.max(...solved.map((s) => s.uncertainty)) + 1;
   }
 
@@ -592,6 +742,11 @@ export function correlate(db: Db, profile: Profile, opts: CorrelateOptions = {})
       upperNs: s.hi === null || parent === null ? null : BigInt(Math.ceil(s.hi)) + parent.base - d.base,
       relativeTo: parent?.name ?? null,
       links: s.links,
+      driftPpm: known ? (givenPpm.get(k) ?? ppmOfRate(rates[k]!)) : null,
+      driftMethod: known ? s.driftMethod : null,
+      // The ppm falls as the rate rises; rounded outwards to 0.001 ppm.
+      driftLowerPpm: known && s.rateHi !== null ? Math.floor(ppmOfRate(s.rateHi) * 1000) / 1000 : null,
+      driftUpperPpm: known && s.rateLo !== null ? Math.ceil(ppmOfRate(s.rateLo) * 1000) / 1000 : null,
     };
   });
   return {
@@ -600,7 +755,7 @@ export function correlate(db: Db, profile: Profile, opts: CorrelateOptions = {})
     absent,
     domains,
     reference,
-    shifts: solved.map((s, d) => ({ ...s, shift: shifts[d]! })),
+    shifts: solved.map((s, d) => ({ ...s, shift: shifts[d]!, rate: rates[d]! })),
     offsets,
     refBase,
     requests: result.store,
@@ -651,7 +806,10 @@ function builtinFieldReader(path: ProfilePoint[], strings: Strings): BuiltinFiel
   };
 }
 
-/** A given offset (t_ref = t_d + off) as a shift: adjusted = rel_d + shift where rel_d = t_d − base_d and adjusted = t_ref − refBase. */
+/**
+ * A given offset (t_ref = t_d + off at the domain's first event) as a shift: adjusted = rel_d + shift
+ * (+ the rate's part) where rel_d = t_d − base_d and adjusted = t_ref − refBase.
+ */
 function givenShift(domains: DomainInfo[], reference: number, d: number, off: bigint): number {
   return Number(off + domains[d]!.base - domains[reference]!.base);
 }

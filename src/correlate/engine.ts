@@ -127,6 +127,7 @@ class Req {
   /** Registration keys, for removal: wait index at `cursor`, ends points. */
   waitKey: string | null = null;
   endsKeys: (string | null)[] | null = null;
+  skipKeys: (string | null)[] | null = null;
   lastAtKey: string | null = null;
   lastAtPoint = -1;
   readonly fields = new Map<string, string>();
@@ -180,6 +181,7 @@ class Req {
     this.deferred.length = 0;
     this.waitKey = null;
     this.endsKeys = null;
+    this.skipKeys = null;
     this.lastAtKey = null;
     this.lastAtPoint = -1;
     this.fields.clear();
@@ -229,6 +231,15 @@ export interface EngineOptions {
   present?: ReadonlySet<string>;
   /** `$comm` values may come as string ids (read only for openers): their text. */
   commName?: (id: number) => string | null;
+  /**
+   * Profile `skips`: per effective point, the longest plausible wait from the request's previous
+   * id-carrying point (ns; Infinity: unbounded). Learnt from the complete requests of a previous
+   * pass (correlate.ts): a request never takes an event later than that, and one still waiting
+   * past it has skipped the point.
+   */
+  waitBound?: Float64Array;
+  /** Profile `identity`: per domain, the identity fields every request it opens has (learnt from a previous pass: one guest domain is one domid). */
+  domainIdentity?: (ReadonlyMap<string, string> | undefined)[];
 }
 
 /** irq_by_device: completions of a device before its interrupt numbers are trusted, and the share that keeps a number. */
@@ -281,6 +292,23 @@ interface BlockPlan {
 
 /** Per-point flags of a finished request. */
 export const POINT_AMBIGUOUS = 1;
+/** A point absent by design (a suppressed notification: the request rode on another's, spec decision 10); the request is complete without it. */
+export const POINT_BATCHED = 2;
+
+/** An id-less point's choice for a request, before the notification rules (resolveDeferred). */
+interface Found {
+  d: number;
+  hit: Seen | undefined;
+  candidates: number;
+  lost: boolean;
+  batched: boolean;
+  /** Found only within the clock uncertainty after the next point. */
+  viaSlack: boolean;
+  /** Another request's notification that r rode on: kept, but its link does not bound clocks. */
+  shared?: boolean;
+  /** Start of its window (the previous point's time). */
+  from: number;
+}
 
 export class Matcher {
   readonly points: CPoint[];
@@ -292,6 +320,13 @@ export class Matcher {
   private readonly wait: Map<string, Slot>[];
   /** Per `ends` point: key tuple → requests that may be ended by it. */
   private readonly endsIdx: (Map<string, Slot> | null)[];
+  /** Profile `skips`: per id-carrying point, key tuple → requests waiting for an earlier point that this point's event would show skipped it. */
+  private readonly skipIdx: (Map<string, Slot> | null)[];
+  /** Per point: positions in `need` of its keys that are identity fields, with the field names. */
+  private readonly identPos: [number, string][][];
+  private pushes = 0;
+  /** Events waiting in `recent` at skip-indexed points (expired as time goes, expireRecent). */
+  private recentSkips = 0;
   /** Per nearest point: key tuple → the request that just passed it (repeats replace). */
   private readonly lastAt: Map<string, Req>[];
   /** Per last-before-next point: next-event key tuple → last event. */
@@ -304,6 +339,10 @@ export class Matcher {
   private readonly recent: { t: number; id: number; domain: number; vals: (string | undefined)[]; used: boolean }[][];
   /** Adjusted time of the latest event offered. */
   private now = -Infinity;
+  /** Profile `notifications` by effective path position (sent −1: not in the path). */
+  private readonly notices: { sent: number; received: number; flag: string | null }[];
+  /** Scratch of resolveDeferred. */
+  private readonly found: Found[] = [];
   private readonly counters = new Map<string, EngineCounter>();
   private readonly required: Set<number> | null;
   private seq = 0;
@@ -403,6 +442,9 @@ export class Matcher {
     this.markerRe = new RegExp(profile.markers.match);
     this.wait = this.points.map(() => new Map());
     this.endsIdx = this.points.map((p) => (p.def.ends ? new Map() : null));
+    this.skipIdx = this.points.map((p) => (profile.skips && p.idx > 0 && p.mode === 'nearest' ? new Map() : null));
+    const identity = new Set(profile.identity);
+    this.identPos = this.points.map((p) => p.def.keys.flatMap((k, i) => (identity.has(k) ? [[p.keyPos[i]!, k] as [number, string]] : [])));
     this.lastAt = this.points.map(() => new Map());
     this.lastSeen = this.points.map(() => new Map());
     this.history = this.points.map(() => new Map());
@@ -410,6 +452,10 @@ export class Matcher {
     const req = profile.requires_any?.map((n) => path.findIndex((p) => p.name === n)).filter((i) => i >= 0);
     this.required = req ? new Set(req) : null;
     this.bl = this.blockPlan();
+    const at = (name: string): number => this.points.findIndex((p) => p.def.name === name);
+    this.notices = profile.notifications
+      .map((n) => ({ sent: at(n.sent), received: at(n.received), flag: n.flag ?? null }))
+      .filter((n) => n.received >= 0);
   }
 
   private blockPlan(): BlockPlan | null {
@@ -498,6 +544,9 @@ export class Matcher {
       }
     }
     this.curCtx = ctx;
+    if (this.opts.waitBound !== undefined && (++this.pushes & 1023) === 0) this.overdue();
+    // Profile `skips`: an event nobody took may prove a skip once it has waited the clock uncertainty out.
+    if (this.recentSkips > 0 && t > this.now) this.expireRecent(t);
     const named = this.byName.get(name);
     if (named) for (const p of named) this.offer(p, eventId, domain, t, args, ctx);
     else if (this.bl) {
@@ -587,12 +636,19 @@ export class Matcher {
     list.push(e);
   }
 
-  private fits(r: Req, p: CPoint, domain: number, t: number): boolean {
+  private fits(r: Req, p: CPoint, domain: number, t: number, vals?: (string | undefined)[]): boolean {
     const rd = r.roleDom[p.role]!;
     if (rd !== -1 && rd !== domain) return false;
     const prevDom = r.lastDomain;
     const tol = prevDom !== -1 && prevDom !== domain ? this.opts.slack : 0;
-    return r.lastT <= t + tol && t >= r.roleLastT[p.role]! && t - r.lastT <= p.within;
+    if (!(r.lastT <= t + tol && t >= r.roleLastT[p.role]! && t - r.lastT <= p.within)) return false;
+    const wb = this.opts.waitBound;
+    if (wb !== undefined && t - r.lastT > wb[p.idx]!) return false;
+    if (vals !== undefined) for (const [pos, f] of this.identPos[p.idx]!) {
+      const v = vals[pos];
+      if (v !== undefined && r.fields.has(f) && r.fields.get(f) !== v) return false;
+    }
+    return true;
   }
 
   private nearest(p: CPoint, eventId: number, domain: number, t: number, vals: (string | undefined)[]): void {
@@ -602,11 +658,13 @@ export class Matcher {
     }
     const key = tuple(vals, p.joinPos);
     if (key !== null) {
-      const best = pick(this.wait[p.idx]!.get(key), (r) => this.fits(r, p, domain, t));
+      const best = pick(this.wait[p.idx]!.get(key), (r) => this.fits(r, p, domain, t, vals));
       if (best) {
         this.advance(best, p, eventId, domain, t, vals);
         return;
       }
+      // A request's own later point while it waits for an earlier one, in the clock of both: it skipped them.
+      if (this.skipIdx[p.idx] && this.skipTo(p, key, eventId, domain, t, vals, true)) return;
       // Another bio of a request that already passed the bio point (block_layer.more_bios).
       if (this.bl && p.idx === this.bl.bio && this.bl.more !== 'separate') {
         const src = this.fanSrc.get(key);
@@ -647,6 +705,7 @@ export class Matcher {
     const buf = this.recent[p.idx]!;
     while (buf.length && buf[0]!.t < t - this.opts.slack) this.expire(p, buf.shift()!);
     buf.push({ t, id: eventId, domain, vals, used: false });
+    if (this.skipIdx[p.idx]) this.recentSkips++;
   }
 
   /** A recent event that waited the slack out: it may still end a request (an `ends` point), else it is unmatched. */
@@ -654,6 +713,8 @@ export class Matcher {
     if (e.used) return;
     const key = tuple(e.vals, p.joinPos);
     if (key !== null && this.endEarly(p, key, e.id, e.domain, e.t, e.vals)) return;
+    // Nobody reached this point within the clock uncertainty: a request still waiting before it skipped those points.
+    if (key !== null && this.skipIdx[p.idx] && this.skipTo(p, key, e.id, e.domain, e.t, e.vals, false)) return;
     this.count('unmatched_event', p.idx, e.id);
   }
 
@@ -661,7 +722,7 @@ export class Matcher {
   private endEarly(p: CPoint, key: string, eventId: number, domain: number, t: number, vals: (string | undefined)[]): boolean {
     const endsIdx = this.endsIdx[p.idx];
     if (!endsIdx) return false;
-    const e = pick(endsIdx.get(key), (r) => this.fits(r, p, domain, t));
+    const e = pick(endsIdx.get(key), (r) => this.fits(r, p, domain, t, vals));
     if (!e) return false;
     if (this.bl && !Number.isNaN(e.t[this.bl.bio]!) && e.cursor <= this.bl.done) this.detachOwnChain(e);
     else e.endedEarly = p.idx;
@@ -669,11 +730,63 @@ export class Matcher {
     return true;
   }
 
+  /**
+   * Profile `skips` (spec decision 8): the event of point p with keys only a request still waiting
+   * for an earlier point can have is that request's: it skipped the points in between (incomplete)
+   * and takes this event, so that no later request does. `immediate`: only when the point it waits
+   * for and p are of one role, in the event's clock (the skipped point cannot come after p's event);
+   * otherwise once the event has waited the clock uncertainty out (expire).
+   */
+  private skipTo(p: CPoint, key: string, eventId: number, domain: number, t: number, vals: (string | undefined)[], immediate: boolean): boolean {
+    if (this.bl) return false;
+    const r = pick(this.skipIdx[p.idx]!.get(key), (x) => {
+      if (x.cursor >= p.idx || x.holding || !this.fits(x, p, domain, t, vals)) return false;
+      if (!immediate) return true;
+      const w = this.points[x.cursor]!;
+      // The point it waits for is of p's clock: had it come, it would have come before p's event.
+      return w.role === p.role && x.roleDom[p.role] === domain;
+    });
+    if (!r) return false;
+    this.count('point_skipped', r.cursor, eventId);
+    this.advance(r, p, eventId, domain, t, vals);
+    return true;
+  }
+
+  /**
+   * Requests that waited for their point longer than the data makes plausible (opts.waitBound,
+   * plus the clock uncertainty): they skipped it; they end incomplete rather than take a later
+   * request's event or stay open to the end of the trace.
+   */
+  /** Expires the recent unmatched events of skip-indexed points older than `t` − slack. */
+  private expireRecent(t: number): void {
+    let left = 0;
+    this.recent.forEach((buf, i) => {
+      if (!this.skipIdx[i]) return;
+      while (buf.length && buf[0]!.t < t - this.opts.slack) this.expire(this.points[i]!, buf.shift()!);
+      left += buf.length;
+    });
+    this.recentSkips = left;
+  }
+
+  private overdue(): void {
+    const wb = this.opts.waitBound!;
+    const n = this.points.length;
+
+    for (const r of this.open) {
+      const c = r.cursor;
+      if (c >= n || r.holding || r.parent !== null || r.detached) continue;
+      if (this.now - r.lastT > wb[c]! + this.opts.slack) {
+        this.count('point_skipped', c, r.ev[r.opener]!);
+        this.finish(r, false);
+      }
+    }
+  }
+
   /** A request now waiting at point c: does a recent unmatched event (another domain, within the slack) belong to it? */
   private fromRecent(r: Req, c: number, key: string): void {
     const p = this.points[c]!;
     for (const e of this.recent[c]!) {
-      if (e.used || tuple(e.vals, p.joinPos) !== key || !this.fits(r, p, e.domain, e.t)) continue;
+      if (e.used || tuple(e.vals, p.joinPos) !== key || !this.fits(r, p, e.domain, e.t, e.vals)) continue;
       e.used = true;
       this.advance(r, p, e.id, e.domain, e.t, e.vals);
       return;
@@ -686,6 +799,9 @@ export class Matcher {
     r.openerPid = this.curCtx[PID] ?? null;
     r.openerTgid = this.curCtx[TGID] ?? null;
     r.cursor = p.idx;
+    // What the domain says of every request it opens (one guest domain, one domid), unless the event says it.
+    const implied = this.opts.domainIdentity?.[domain];
+    if (implied) for (const [f, v] of implied) if (!this.identPos[p.idx]!.some(([pos, k]) => k === f && vals[pos] !== undefined)) r.fields.set(f, v);
     this.advance(r, p, eventId, domain, t, vals);
   }
 
@@ -1126,6 +1242,8 @@ export class Matcher {
     let prevDom = r.lastDomain;
     const slack = this.opts.slack;
     const skipped = p.idx > r.cursor; // ended early: the deferred points are not p's neighbours
+    const found = this.found;
+    found.length = 0;
     for (const d of r.deferred) {
       if (skipped) break;
       const dp = this.points[d]!;
@@ -1136,6 +1254,8 @@ export class Matcher {
       const hi = (e: Seen): number => nextT + (e.domain !== nextDomain ? slack : 0);
       let hit: Seen | undefined;
       let candidates = 0;
+      /** The window met a place where events were lost: the point cannot be absent by design. */
+      let lost = false;
       if (dp.mode === 'last-before-next') {
         const lk = tuple(vals, relPositions(dp, p)) ?? '';
         let e = this.lastSeen[d]!.get(lk);
@@ -1180,28 +1300,125 @@ export class Matcher {
             hit = sameAsNext.length ? sameAsNext[sameAsNext.length - 1] : (compatible.find((e) => e.t >= prevT) ?? compatible[compatible.length - 1]);
           }
           // The true first one may be among events lost before the one found.
-          if (hit && this.inGap(hit.domain, prevT, hit.t)) hit = undefined;
+          if (hit && this.inGap(hit.domain, prevT, hit.t)) {
+            hit = undefined;
+            lost = true;
+          }
         }
+        if (!hit && !lost) lost = bound === -1 ? this.inAnyGap(prevT, nextT) : this.inGap(bound!, prevT, nextT);
       }
+      found.push({ d, hit, candidates, lost, batched: false, viaSlack: hit !== undefined && hit.domain !== nextDomain && hit.t > nextT, from: prevT });
+      if (hit) {
+        prevT = hit.t;
+        prevDom = hit.domain;
+      }
+    }
+    if (this.notices.length && found.length) this.applyNotifications(r, found);
+    for (const f of found) {
+      const d = f.d;
+      const dp = this.points[d]!;
+      if (f.batched) {
+        r.flags[d] = POINT_BATCHED;
+        this.count('point_batched', d, NaN);
+        continue;
+      }
+      const hit = f.hit;
       if (!hit) {
         this.count('point_lost_or_absent', d, NaN);
         continue;
       }
-      if (candidates > 1) {
+      if (f.candidates > 1 || f.shared) {
         r.flags[d] = POINT_AMBIGUOUS;
         this.count('idless_ambiguous', d, hit.id);
       }
-      if (!hit) continue;
       hit.used = true;
       r.t[d] = hit.t;
       r.ev[d] = hit.id;
       r.domain[d] = hit.domain;
-      if (bound === -1) r.roleDom[dp.role] = hit.domain;
+      if (r.roleDom[dp.role] === -1) r.roleDom[dp.role] = hit.domain;
       if (hit.t > r.roleLastT[dp.role]!) r.roleLastT[dp.role] = hit.t;
-      prevT = hit.t;
-      prevDom = hit.domain;
     }
     r.deferred.length = 0;
+  }
+
+  /**
+   * Suppressed notifications (profile `notifications`, spec decision 10), on the id-less points
+   * just chosen for r: a notification whose sent point is absent (no event in its window, no loss
+   * there) was not sent for r when its received point is absent too, or is an event another
+   * request already took (r rode on that request's notification): batched, by design. A received
+   * point alone (nobody else's) proves a notification r's trace lacks: the sent point is missing.
+   * A received point absent after a sent one found only within the clock uncertainty past the next
+   * point: that sent event is a later request's, r was batched. With a flag (be_rsp notify=0|1):
+   * no received event and flag 0 is batched; flag 1 is a missing point.
+   */
+  /**
+   * Is received event `e` the effect of a notification sent before `from` (r's window for the sent
+   * point)? Yes when the last sent event before `from` has no received event of its own between it
+   * and `e`: `e` is its wake-up, which r rode on. Otherwise `e` was caused by a notification within
+   * r's window that the trace lacks.
+   */
+  private causedBefore(r: Req, n: { sent: number; received: number }, from: number, e: Seen): boolean {
+    const sk = reqTuple(r, this.points[n.sent]!.joinReq);
+    const rk = reqTuple(r, this.points[n.received]!.joinReq);
+    const sent = sk === null ? undefined : this.history[n.sent]!.get(sk);
+    if (!sent) return false;
+    const j = lowerBound(sent, from) - 1;
+    if (j < 0) return false;
+    const last = sent[j]!;
+    const rec = rk === null ? undefined : this.history[n.received]!.get(rk);
+    if (rec) for (let j = lowerBound(rec, last.t); j < rec.length && rec[j]!.t < e.t; j++) if (rec[j] !== e) return false;
+    return true;
+  }
+
+  /**
+   * Was another request of r's ring (the sent point's keys, r's clock) pushed before r (`at`) and
+   * still open? Without one, nobody's notification could carry r: at depth 1 a request always
+   * notifies, so one lacking both ends of its notification lost them.
+   */
+  private othersInFlight(r: Req, sent: number, at: number): boolean {
+    const sp = this.points[sent]!;
+    const key = reqTuple(r, sp.joinReq);
+    if (key === null) return false;
+    const dom = r.roleDom[sp.role];
+    for (const q of this.open) {
+      if (q === r || q.opener !== r.opener || q.roleDom[sp.role] !== dom || !(q.roleLastT[sp.role]! <= at)) continue;
+      if (reqTuple(q, sp.joinReq) === key) return true;
+    }
+    return false;
+  }
+
+  private applyNotifications(r: Req, found: Found[]): void {
+    for (const n of this.notices) {
+      const rec = found.find((f) => f.d === n.received);
+      if (!rec || rec.lost) continue;
+      if (n.sent === -1) continue;
+      const sent = n.flag === null ? found.find((f) => f.d === n.sent) : undefined;
+      if (n.flag !== null) {
+        if (r.fields.get(n.flag) !== '0' || Number.isNaN(r.t[n.sent]!)) continue;
+        // r raised no interrupt: one still pending delivers its response (after it), or the one
+        // being handled does (before it, no event of its own): no clock link either way.
+        if (!rec.hit) rec.batched = true;
+        else rec.shared = true;
+        continue;
+      }
+      if (!sent || sent.lost) continue;
+      if (!sent.hit) {
+        // Neither: r rode on a notification only if another request of its ring was in flight when r was pushed.
+        if (!rec.hit) {
+          if (this.othersInFlight(r, n.sent, sent.from)) sent.batched = rec.batched = true;
+        }
+        else if (rec.hit.used || this.causedBefore(r, n, sent.from, rec.hit)) {
+          // r rode on another request's notification: pushed before that wake-up, or while it was
+          // being handled (the event then precedes r's previous point, within the clock
+          // uncertainty). Either way its time says nothing certain about r: no clock link.
+          sent.batched = true;
+          rec.shared = true;
+        }
+      } else if (!rec.hit && sent.viaSlack) {
+        sent.hit = undefined;
+        sent.batched = rec.batched = true;
+      }
+    }
   }
 
   /** Registers r where it now waits, or finishes it. */
@@ -1257,6 +1474,17 @@ export class Matcher {
         r.endsKeys[j] = k;
       }
     }
+    if (r.parent === null && !r.detached) for (let j = c + 1; j < this.points.length; j++) {
+      const idx = this.skipIdx[j];
+      if (!idx) continue;
+      r.skipKeys ??= new Array(this.points.length).fill(null);
+      if (r.skipKeys[j] !== null) continue;
+      const k = reqTuple(r, this.points[j]!.joinReq);
+      if (k !== null) {
+        push(idx, k, r);
+        r.skipKeys[j] = k;
+      }
+    }
     if (this.opts.slack > 0 && this.recent[c]!.length) this.fromRecent(r, c, key);
   }
 
@@ -1278,6 +1506,14 @@ export class Matcher {
       this.count('superseded', c, old.ev[old.opener]!);
       this.finish(old, false);
     }
+  }
+
+  /** Did any domain lose events between adjusted times a and b? */
+  private inAnyGap(a: number, b: number): boolean {
+    const gs = this.opts.gaps;
+    if (!gs) return false;
+    for (let d = 0; d < gs.length; d++) if (this.inGap(d, a, b)) return true;
+    return false;
   }
 
   /** Did the domain lose events between adjusted times a and b? */
@@ -1313,6 +1549,7 @@ export class Matcher {
     r.deferred.length = 0;
     this.clearLastAt(r);
     if (r.endsKeys) r.endsKeys.forEach((k, j) => k !== null && remove(this.endsIdx[j]!, k, r));
+    if (r.skipKeys) r.skipKeys.forEach((k, j) => k !== null && remove(this.skipIdx[j]!, k, r));
     if (r.extStart !== null) this.removeExtent(r);
     if (r.parent !== null || r.detached) {
       // A chain of one bio that never completed: cut by the end of the trace, or superseded (counted there).
@@ -1347,7 +1584,7 @@ export class Matcher {
     if (r.endedEarly >= 0) this.count('ended_early', r.endedEarly, r.ev[r.endedEarly]!);
     if (atEnd && !r.holding) this.count(this.endCode(r, r.t[r.opener]!), r.cursor < this.points.length ? r.cursor : null, r.ev[r.opener]!);
     let complete = true;
-    for (let i = 0; i < r.t.length; i++) if (Number.isNaN(r.t[i]!)) complete = false;
+    for (let i = 0; i < r.t.length; i++) if (Number.isNaN(r.t[i]!) && !(r.flags[i]! & POINT_BATCHED)) complete = false;
     // One FinishedRequest object for all (the sink copies what it keeps, as it does the arrays).
     const out = this.out;
     out.status = r.opener > 0 ? 'orphan' : complete ? 'complete' : 'incomplete';
@@ -1399,6 +1636,8 @@ export class Matcher {
     this.recent.forEach((buf, i) => buf.splice(0).forEach((e) => this.expire(this.points[i]!, e)));
     this.history.forEach((h, i) => h.forEach((list) => list.forEach((e) => e.used || this.count('unmatched_event', i, e.id))));
     this.lastSeen.forEach((m, i) => m.forEach((e) => e.used || this.count('unmatched_event', i, e.id)));
+    // Waits already past what is plausible when the trace ends were skipped points, not a cut-off capture.
+    if (this.opts.waitBound !== undefined) this.overdue();
     const rest = [...this.open].sort((a, b) => a.seq - b.seq);
     for (const r of rest) this.finish(r, true);
   }

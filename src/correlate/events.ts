@@ -19,8 +19,10 @@ export interface SourcePlan {
   lastEvent: number;
   /** firstTs − the domain's base, as a number. */
   rel0: number;
-  /** Adjusted = rel + shift. */
+  /** Adjusted = rel + shift + round(rate · rel) (clock.ts adjustRel), rel = ts − the domain's base. */
   shift: number;
+  /** The domain's drift (0: a constant offset, read exactly as before drift existed). */
+  rate: number;
 }
 
 export interface ReadPlan {
@@ -65,6 +67,7 @@ export function mergeSources(db: Db, plan: ReadPlan, each: EventFn): number {
     return true;
   };
   const live = plan.sources.map((src) => ({ src, rows: [] as Row[], i: 0, after: src.firstEvent - 1, off: src.rel0 + src.shift, done: false })).filter(fill);
+  if (plan.sources.some((s) => s.rate !== 0)) return mergeDrifting(live, fill, each);
   let n = 0;
   if (live.length === 1) {
     const c = live[0]!;
@@ -87,6 +90,45 @@ export function mergeSources(db: Db, plan: ReadPlan, each: EventFn): number {
     for (let k = 1; k < live.length; k++) {
       const c = live[k]!;
       const t = c.rows[c.i]![1] + c.off;
+      if (t < bt) {
+        bt = t;
+        bi = k;
+      }
+    }
+    const c = live[bi]!;
+    const r = c.rows[c.i]!;
+    each(r[0], c.src.domain, bt, r[2], r[3], fieldsOf(r), ROW_FIELDS);
+    n++;
+    c.i++;
+    if (!fill(c)) live.splice(bi, 1);
+  }
+  return n;
+}
+
+interface DriftCursor {
+  src: SourcePlan;
+  rows: Row[];
+  i: number;
+  off: number;
+}
+
+/**
+ * The merge when a clock drifts: adjusted = rel + shift + round(rate · rel) (clock.ts adjustRel),
+ * rounded to whole ns. Kept apart so that the constant-offset loops above stay as they were.
+ */
+function mergeDrifting<C extends DriftCursor>(live: C[], fill: (c: C) => boolean, each: EventFn): number {
+  // rel = row time + rel0; adjusted = row time + rel0 + shift + round(rate · rel).
+  const time = (c: C): number => {
+    const t = c.rows[c.i]![1];
+    const rate = c.src.rate;
+    return rate === 0 ? t + c.off : t + c.off + Math.round(rate * (t + c.src.rel0));
+  };
+  let n = 0;
+  while (live.length) {
+    let bi = 0;
+    let bt = time(live[0]!);
+    for (let k = 1; k < live.length; k++) {
+      const t = time(live[k]!);
       if (t < bt) {
         bt = t;
         bi = k;

@@ -1,8 +1,8 @@
 /**
  * Runs: requests grouped by the `xtrace: run=<label> begin|end` markers (any domain; the text is
  * defined in src/profiles/markers.ts, a profile's `markers` may match another), each run's
- * complete requests in start order as one flat array of point times (the input of the analysis).
- * No markers: one run, labelled `all`.
+ * complete requests in start order as one flat array of point times (the input of the analysis;
+ * a batched request's absent points are NaN there). No markers: one run, labelled `all`.
  */
 import type { Marker } from './engine.js';
 import type { RequestStore } from './store.js';
@@ -19,7 +19,11 @@ export interface RunGroup {
   orphans: number;
   /** Store indices of the complete requests, in start order. */
   index: Int32Array;
-  /** Point times of the complete requests, request after request (index.length × points). */
+  /**
+   * Point times of the complete requests, request after request (index.length × points). NaN at a
+   * point a complete request lacks by design (batched: RequestStore.flags has POINT_BATCHED), never
+   * at its first or last point; the breakdown gives such a request the merged stage.
+   */
   times: Float64Array;
 }
 
@@ -50,27 +54,37 @@ export function groupRuns(store: RequestStore, markers: Marker[], include?: (i: 
   const notes: RunNotes = { outside: 0, notEnded: [], strayEnds: [], repeated: [] };
   const sorted = [...markers].sort((a, b) => a.t - b.t || a.eventId - b.eventId);
   const spans: { label: string; begin: number | null; end: number | null }[] = [];
-  const open = new Map<string, { label: string; begin: number | null; end: number | null }>();
+  // Several traces may mark the same run (each guest records its own markers): a run is open from
+  // its first begin to the end of the last domain that began it.
+  const open = new Map<string, { span: { label: string; begin: number | null; end: number | null }; domains: Set<number> }>();
   const used = new Map<string, number>();
   for (const m of sorted) {
     if (m.edge === 'begin') {
-      if (open.has(m.run)) notes.notEnded.push(m.run);
+      const o = open.get(m.run);
+      if (o && !o.domains.has(m.domain)) {
+        o.domains.add(m.domain);
+        continue;
+      }
+      if (o) notes.notEnded.push(m.run);
       const n = (used.get(m.run) ?? 0) + 1;
       used.set(m.run, n);
       if (n === 2) notes.repeated.push(m.run);
       const span = { label: n > 1 ? `${m.run}#${n}` : m.run, begin: m.t, end: Infinity as number | null };
       spans.push(span);
-      open.set(m.run, span);
+      open.set(m.run, { span, domains: new Set([m.domain]) });
     } else {
-      const span = open.get(m.run);
-      if (!span) notes.strayEnds.push(m.run);
+      const o = open.get(m.run);
+      if (!o || !o.domains.has(m.domain)) notes.strayEnds.push(m.run);
       else {
-        span.end = m.t;
-        open.delete(m.run);
+        o.domains.delete(m.domain);
+        if (o.domains.size === 0) {
+          o.span.end = m.t;
+          open.delete(m.run);
+        }
       }
     }
   }
-  for (const s of open.values()) notes.notEnded.push(s.label);
+  for (const o of open.values()) notes.notEnded.push(o.span.label);
   if (spans.length === 0) spans.push({ label: 'all', begin: null, end: null });
 
   const P = store.points;

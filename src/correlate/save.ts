@@ -53,8 +53,10 @@ export function saveCorrelation(db: Db, s: SaveInput): number {
     const insRun = db.prepare('INSERT INTO runs(correlation_id, seq, run, begin_ts_ns, end_ts_ns, requests, complete, incomplete, orphans, kept, total_ns) VALUES (?,?,?,?,?,?,?,?,?,?,?)');
     const abs = (t: number | null): bigint | null => (t === null ? null : BigInt(Math.round(t)) + c.refBase);
     s.grouping.runs.forEach((r, k) => insRun.run(id, k, r.label, abs(r.begin), abs(r.end), r.requests, r.complete, r.incomplete, r.orphans, s.runKept[k]!, s.runTotals[k]!));
-    const insOff = db.prepare('INSERT INTO domain_offsets(correlation_id, domain, method, offset_ns, uncertainty_ns, lower_ns, upper_ns, relative_to, links) VALUES (?,?,?,?,?,?,?,?,?)');
-    for (const o of c.offsets) insOff.run(id, o.domain, o.method, o.offsetNs, o.uncertaintyNs, o.lowerNs, o.upperNs, o.relativeTo, o.links);
+    const insOff = db.prepare(
+      'INSERT INTO domain_offsets(correlation_id, domain, method, offset_ns, uncertainty_ns, lower_ns, upper_ns, relative_to, links, drift_ppm, drift_method, drift_lower_ppm, drift_upper_ppm) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)',
+    );
+    for (const o of c.offsets) insOff.run(id, o.domain, o.method, o.offsetNs, o.uncertaintyNs, o.lowerNs, o.upperNs, o.relativeTo, o.links, o.driftPpm, o.driftMethod, o.driftLowerPpm, o.driftUpperPpm);
     const insDiag = db.prepare('INSERT INTO correlation_diagnostics(correlation_id, code, point, severity, count, first_event_id, description) VALUES (?,?,?,?,?,?,?)');
     for (const d of c.counters) insDiag.run(id, d.code, d.point, d.severity, d.count, d.firstEvent, COUNTERS[d.code].description);
 

@@ -27,8 +27,10 @@ export interface RequestFilter {
 
 export interface AnalysisOptions extends BreakdownOptions {
   profile: Profile;
-  /** Given clock offsets: t_reference = t_domain + offset (ns); other domains are estimated. */
+  /** Given clock offsets: t_reference = t_domain + offset (ns) at the domain's first event; other domains are estimated. */
   offsets?: Map<string, bigint>;
+  /** Given clock drifts (ppm; correlate.ts CorrelateOptions.drifts). */
+  drifts?: Map<string, number>;
   /** Requests failing any filter are left out of the runs (`--filter`, src/pipeline/filters.ts). */
   filters?: readonly RequestFilter[];
   /** Store the correlated requests in the database (default true). */
@@ -66,6 +68,7 @@ export function analyse(db: Db, o: AnalysisOptions): Analysis {
   validateBreakdownOptions(o);
   const c = correlate(db, o.profile, {
     ...(o.offsets ? { offsets: o.offsets } : {}),
+    ...(o.drifts ? { drifts: o.drifts } : {}),
     ...(o.reader ? { reader: o.reader } : {}),
     onPass: (p, w) => o.onStep?.(`pass ${p}: ${w}`),
   });

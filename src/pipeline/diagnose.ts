@@ -13,6 +13,7 @@ import type { Db } from '../db/db.js';
 import { InputError } from '../core/errors.js';
 import type { Breakdown } from '../analysis/breakdown.js';
 import { firstEventAfterLine, type Correlation } from '../correlate/correlate.js';
+import { adjustRel } from '../correlate/clock.js';
 import type { Grouping } from '../correlate/runs.js';
 import { builtinProfileNames, loadProfile, type Profile, type ProfilePoint } from '../profiles/index.js';
 import { runCounts, type ExcludedRun } from '../report/model.js';
@@ -153,7 +154,7 @@ function fittingProfiles(presence: EventPresence, profile: Profile): { all: stri
 
 /** Adjusted (reference-clock) time of a local timestamp of domain d. */
 function adjusted(c: Correlation, d: number, ts: bigint): number {
-  return Number(ts - c.domains[d]!.base) + c.shifts[d]!.shift;
+  return adjustRel(Number(ts - c.domains[d]!.base), c.shifts[d]!.shift, c.shifts[d]!.rate);
 }
 
 interface Span {
@@ -197,10 +198,10 @@ function pointsInSpans(db: Db, c: Correlation, spans: Span[]): boolean[][] {
   const stmt = db.prepare<[number, number, string]>(`SELECT ts_ns - ?, name_id, ${argsExpr} FROM event_data WHERE id BETWEEN ? AND ?${where}`, { raw: true });
   const prefixParams = everything ? [] : prefixes.flatMap((p) => [p.length, p]);
   c.domains.forEach((dom, d) => {
-    const shift = c.shifts[d]!.shift;
+    const { shift, rate } = c.shifts[d]!;
     for (const s of dom.sources) {
       for (const [rel, nameId, args] of stmt.iterate(dom.base, s.firstEvent, s.lastEvent, ...prefixParams)) {
-        const k = spanAt(spans, rel + shift);
+        const k = spanAt(spans, adjustRel(rel, shift, rate));
         if (k < 0) continue;
         const row = seen[k]!;
         for (const p of pointsOfName.get(nameId) ?? []) row[p] = true;

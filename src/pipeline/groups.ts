@@ -3,7 +3,8 @@
  * bytes), each as if the report had been filtered to that group: the group's requests of each
  * run, the same warm-up and trimming, the same tail statistics. A run with no complete request of
  * a group is listed in that group's `excluded_runs` (not a reason to refuse: a run of reads has
- * no writes).
+ * no writes). A group's rows are its own: the merged stages of its batched requests (with their
+ * counts among its kept requests), so they may differ from the whole report's.
  */
 import { breakdown, type BreakdownOptions } from '../analysis/breakdown.js';
 import type { Correlation } from '../correlate/correlate.js';
@@ -13,12 +14,13 @@ import { breakdownSection, type ReportExtras, type ReportGroup } from '../report
 import { plural } from '../report/format.js';
 import { requestBytes, requestOp } from './filters.js';
 
-export type GroupBy = 'op' | 'size';
-export const GROUP_BY: readonly GroupBy[] = ['op', 'size'];
+export type GroupBy = 'op' | 'size' | 'domid';
+export const GROUP_BY: readonly GroupBy[] = ['op', 'size', 'domid'];
 
-/** The group key of request i: its direction (`R`, `W` …) or its size in bytes; `unknown` when the request does not say. */
+/** The group key of request i: its direction (`R`, `W` …), its size in bytes, or its guest's domid (Xen, several guests); `unknown` when the request does not say. */
 export function groupKey(by: GroupBy, store: RequestStore, i: number): string {
   if (by === 'op') return requestOp(store, i) ?? 'unknown';
+  if (by === 'domid') return store.attr(i, 'domid') ?? 'unknown';
   const bytes = requestBytes(store, i);
   return bytes === undefined ? 'unknown' : String(bytes);
 }
@@ -26,7 +28,7 @@ export function groupKey(by: GroupBy, store: RequestStore, i: number): string {
 /** Keys in report order: directions alphabetically, sizes by value; `unknown` last. */
 function order(by: GroupBy, keys: Iterable<string>): string[] {
   const known = [...keys].filter((k) => k !== 'unknown');
-  known.sort(by === 'size' ? (a, b) => Number(a) - Number(b) : (a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  known.sort(by !== 'op' ? (a, b) => Number(a) - Number(b) : (a, b) => (a < b ? -1 : a > b ? 1 : 0));
   return [...known, ...([...keys].includes('unknown') ? ['unknown'] : [])];
 }
 
@@ -51,7 +53,7 @@ export function groupBreakdowns(c: Correlation, g: Grouping, by: GroupBy, o: Bre
     const section = breakdownSection(c, gg, b, { ...extras, excludedRuns: undefined });
     const excluded = section.excluded_runs.map((e) => ({
       ...e,
-      why: e.reason === 'warmup' ? e.why : `no complete request with ${by === 'op' ? `op ${key}` : `size ${key === 'unknown' ? key : plural(Number(key), 'byte')}`} in this run`,
+      why: e.reason === 'warmup' ? e.why : `no complete request with ${by === 'op' ? `op ${key}` : by === 'domid' ? `domid ${key}` : `size ${key === 'unknown' ? key : plural(Number(key), 'byte')}`} in this run`,
     }));
     let total = 0;
     let complete = 0;

@@ -122,6 +122,28 @@ export const ProfileSchema = z.strictObject({
   block_layer: BlockLayerSchema.optional(),
   /** Request fields to show when a report lists what contributed requests, and to offer as `--filter` keys (besides comm, pid, tgid, dev, op). */
   labels: z.array(z.string()).default([]),
+  /**
+   * Notifications that can be suppressed by design (README "Batched requests"): `sent` is the
+   * point that notifies (an id-less point, or an id-carrying one whose `flag` field says whether
+   * it notified: blkback's be_rsp notify=0|1), `received` the id-less point the notification
+   * causes on the other side. A request with neither (no sent event in its window, and no received
+   * one that is not another request's) was batched: the points are absent by design, the request
+   * is complete. One without the other is a point missing: the request is incomplete.
+   */
+  notifications: z.array(z.strictObject({ sent: z.string(), received: z.string(), flag: FieldName.optional() })).default([]),
+  /**
+   * A request never takes another request's event (spec decision 8): an id-carrying event of a
+   * later point whose keys match a request still waiting for an earlier point, when no request
+   * waits for it there, proves the request skipped the points in between (incomplete,
+   * `point_skipped`); a request waits for a point at most what the data makes plausible.
+   */
+  skips: z.boolean().default(false),
+  /**
+   * Request fields that name where a request comes from (Xen: `domid`): an event carrying one of
+   * them with another value than the request's never joins it. A domain whose requests all carry
+   * one value (learnt per correlation pass) gives it to every request it opens.
+   */
+  identity: z.array(FieldName).default([]),
 });
 
 /** What a profile file may contain (defaults not yet applied). */

@@ -62,6 +62,18 @@ function checkSemantics(p: Profile, where: string): void {
     throw new InputError(`${where}: profile field ${field}: ${msg}`, where);
   };
   const seen = new Set<string>();
+  p.notifications.forEach((n, i) => {
+    const at = `notifications[${i}]`;
+    const sent = p.points.find((x) => x.name === n.sent);
+    const received = p.points.find((x) => x.name === n.received);
+    if (!sent) fail(`${at}.sent`, `no point named "${n.sent}"`);
+    if (!received) fail(`${at}.received`, `no point named "${n.received}"`);
+    if (received!.join?.mode !== 'first-after') fail(`${at}.received`, `${n.received} must be an id-less (first-after) point`);
+    if (p.points.indexOf(sent!) >= p.points.indexOf(received!)) fail(`${at}.sent`, `${n.sent} must come before ${n.received} in the path`);
+    const sentIdless = sent!.join?.mode === 'first-after';
+    if (!sentIdless && n.flag === undefined) fail(`${at}.flag`, `${n.sent} carries an id: give the field that says whether it notified (e.g. "notify")`);
+    if (sentIdless && n.flag !== undefined) fail(`${at}.flag`, `${n.sent} is id-less: a flag is only for an id-carrying sent point`);
+  });
   const unprovided = unprovidedJoinFields(p.points);
   p.points.forEach((pt, i) => {
     const at = `points[${i}](${pt.name})`;

@@ -21,10 +21,22 @@ export interface TailFields {
   p99_ns: number | null;
 }
 
+/**
+ * A row of the breakdown: a split stage (two consecutive points of the path) or a merged stage (a
+ * request whose points between `from` and `to` are absent by design, batched: xen-probes.md
+ * decision 10). `mean_ns` is the mean contribution per kept request (a request without the row
+ * counts 0), so the rows add up to the total (src/analysis/breakdown.ts).
+ */
 export interface ReportStage {
   name: string;
   from: string;
   to: string;
+  /** A merged stage (requests batched between its two points), placed right after the last split stage it spans. */
+  merged: boolean;
+  /** The split stages the row covers, in path order (a split stage: itself). */
+  spans: string[];
+  /** Of the kept requests of the reported runs, how many have this row (all of them for a split stage when nothing is batched). */
+  requests: number;
   mean_ns: number;
   stddev_ns: number | null;
   share: number;
@@ -38,6 +50,8 @@ export interface ReportStage {
   p50_ns: number | null;
   p90_ns: number | null;
   p99_ns: number | null;
+  /** Complete requests after warm-up that have this row: what p50_ns, p90_ns and p99_ns are taken over (untrimmed_mean_ns is per request of shape.requests, 0 for those without it). */
+  untrimmed_requests: number;
   /** untrimmed_mean_ns over the total's untrimmed_mean_ns. */
   untrimmed_share: number;
   /** Coarsest timestamp resolution of the sources of its two points' domains: 1000 when they print whole µs, else 1. */
@@ -94,7 +108,7 @@ export interface ReportRun {
 
 /** The breakdown of one group of requests (`--group-by`): the same fields as the whole report's. */
 export interface ReportGroup {
-  by: 'op' | 'size';
+  by: 'op' | 'size' | 'domid';
   /** The direction (`R`, `W` …) or the size in bytes (`4096`); `unknown` when the request does not say. */
   key: string;
   requests: { total: number; complete: number; incomplete: number; orphans: number };
@@ -120,7 +134,7 @@ export interface ReportModel {
     /** How untrimmed_mean_ns and the percentiles are taken. */
     tail_statistic: string;
     /** `--group-by`: null, 'op' or 'size'. */
-    group_by: 'op' | 'size' | null;
+    group_by: 'op' | 'size' | 'domid' | null;
     /** `--strict`: a run that cannot be averaged refuses the report. */
     strict: boolean;
     /** `--filter` texts, as given (compare refuses sides filtered differently). */
@@ -135,12 +149,21 @@ export interface ReportModel {
   domains: {
     name: string;
     method: string;
+    /** t_reference = t_local + offset_ns at the domain's first event (then the drift: t_reference = first + offset_ns + (t_local − first) / (1 + drift_ppm·1e-6)). */
     offset_ns: bigint | null;
+    /** The offset is within ± this at every time of the requests (relative to the reference, along the estimation path). */
     uncertainty_ns: number | null;
     lower_ns: bigint | null;
     upper_ns: bigint | null;
     relative_to: string | null;
     links: number;
+    /** How much faster the domain's clock runs than the reference's (ppm; negative: slower; 0 for a constant offset); null when not linked. */
+    drift_ppm: number | null;
+    /** 'reference', 'given' (--drift, or 0 with --offset alone), 'constant' (a constant offset fits the links: drift 0), 'estimated'; null when not linked. */
+    drift_method: string | null;
+    /** Drift the links allow (estimated or constant); null otherwise. */
+    drift_lower_ppm: number | null;
+    drift_upper_ppm: number | null;
   }[];
   requests: {
     total: number;
@@ -179,7 +202,7 @@ export interface ReportExtras {
   sourceResolutionNs?: ReadonlyMap<number, number>;
   /** The breakdown's excluded runs, in its order, as the model lists them. */
   excludedRuns?: ExcludedRun[];
-  groupBy?: 'op' | 'size' | null;
+  groupBy?: 'op' | 'size' | 'domid' | null;
   strict?: boolean;
   groups?: ReportGroup[] | null;
   filters?: readonly string[];
@@ -250,11 +273,22 @@ export function runThroughput(store: RequestStore, run: RunGroup): Pick<ReportRu
   return { duration_ns: duration, requests_per_s: perS(run.complete), bytes, mb_per_s: bytes === null ? null : perS(bytes / 1e6) };
 }
 
-/** Clock domain of each path point (of the first complete request; −1 when there is none). */
+/**
+ * Clock domain of each path point: of the first complete request that has the point (a complete
+ * request may lack a point absent by design); −1 when there is none.
+ */
 function pointDomains(store: RequestStore, points: number): number[] {
-  let sample = -1;
-  for (let i = 0; i < store.length && sample < 0; i++) if (store.status(i) === 'complete') sample = i;
-  return Array.from({ length: points }, (_, p) => (sample < 0 ? -1 : store.domain(sample, p)));
+  const dom = new Array<number>(points).fill(-1);
+  let missing = points;
+  for (let i = 0; i < store.length && missing > 0; i++) {
+    if (store.status(i) !== 'complete') continue;
+    for (let p = 0; p < points; p++) {
+      if (dom[p]! >= 0 || Number.isNaN(store.t(i, p))) continue;
+      dom[p] = store.domain(i, p);
+      missing--;
+    }
+  }
+  return dom;
 }
 
 /** The fields a breakdown gives the whole report and each group alike: stages, total, shape, runs, excluded runs. */
@@ -278,13 +312,16 @@ export function breakdownSection(c: Correlation, g: Grouping, b: Breakdown, x: R
     return lca === undefined ? u(xd) + u(yd) : u(xd) - u(lca) + (u(yd) - u(lca));
   };
   return {
-    stages: b.stages.map((s, k) => {
-      const fd = dom[k]!;
-      const td = dom[k + 1]!;
+    stages: b.stages.map((s) => {
+      const fd = dom[s.fromIndex]!;
+      const td = dom[s.toIndex]!;
       return {
         name: s.name,
         from: s.from,
         to: s.to,
+        merged: s.merged,
+        spans: s.spans,
+        requests: s.requests,
         mean_ns: s.meanNs,
         stddev_ns: s.stddevNs,
         share: s.share,
@@ -293,6 +330,7 @@ export function breakdownSection(c: Correlation, g: Grouping, b: Breakdown, x: R
         cross_domain: fd !== td,
         uncertainty_ns: pairUnc(fd, td),
         ...tailFields(s.tail),
+        untrimmed_requests: s.tailRequests,
         untrimmed_share: s.untrimmedShare,
         timestamp_resolution_ns: Math.max(resOf(fd), resOf(td)),
       };
@@ -333,6 +371,12 @@ export function buildReport(c: Correlation, g: Grouping, b: Breakdown, correlati
     d.sources.map((s) => ({ path: s.path, domain: d.name, lost_events: s.lostEvents, unparsed_lines: s.unparsedLines, timestamp_resolution_ns: extras.sourceResolutionNs?.get(s.id) ?? 1 })),
   );
   const section = breakdownSection(c, g, b, extras);
+  // Said only when a request has points absent by design: with none, the statistic is the plain stage mean.
+  const batched = b.stages.some((s) => s.merged);
+  const batchedStatistic =
+    b.options.trimBy === 'total'
+      ? '; a request with points absent by design (batched) counts 0 in the stages through them and its time between the points present around them in the merged stage (merged: true), so each stage is its mean contribution per kept request and the stages add up to the total'
+      : '; a request with points absent by design (batched) has the merged stage (merged: true) instead of the stages through them: each stage is trimmed among the requests that have it, the requests without it (0) at the same fraction, and its mean taken over both';
   return {
     version: 1,
     profile: c.profile.name,
@@ -346,9 +390,9 @@ export function buildReport(c: Correlation, g: Grouping, b: Breakdown, correlati
       stages_add_up: b.addsUp,
       statistic:
         b.options.trimBy === 'total'
-          ? `per run: drop the first ${b.options.warmup} complete requests, sort by total latency, drop the ${pctPrecise(b.options.trim)} fastest and ${pctPrecise(b.options.trim)} slowest, mean of each stage over the rest; then mean and sample stddev of the run means`
-          : `per run: drop the first ${b.options.warmup} complete requests, then for each stage on its own drop its ${pctPrecise(b.options.trim)} fastest and slowest values and take the mean; then mean and sample stddev of the run means (stages do not add up to the total)`,
-      tail_statistic: `untrimmed_mean_ns, p50_ns, p90_ns, p99_ns: over the complete requests of all reported runs together after dropping the first ${b.options.warmup} of each run, untrimmed; percentiles by nearest rank (the value of rank ceil(p/100 · n), a value that occurred)`,
+          ? `per run: drop the first ${b.options.warmup} complete requests, sort by total latency, drop the ${pctPrecise(b.options.trim)} fastest and ${pctPrecise(b.options.trim)} slowest, mean of each stage over the rest; then mean and sample stddev of the run means${batched ? batchedStatistic : ''}`
+          : `per run: drop the first ${b.options.warmup} complete requests, then for each stage on its own drop its ${pctPrecise(b.options.trim)} fastest and slowest values and take the mean; then mean and sample stddev of the run means (stages do not add up to the total)${batched ? batchedStatistic : ''}`,
+      tail_statistic: `untrimmed_mean_ns, p50_ns, p90_ns, p99_ns: over the complete requests of all reported runs together after dropping the first ${b.options.warmup} of each run, untrimmed; percentiles by nearest rank (the value of rank ceil(p/100 · n), a value that occurred)${batched ? "; a stage's untrimmed_mean_ns counts 0 for a request without it (batched), its percentiles are over the untrimmed_requests that have it" : ''}`,
       group_by: extras.groupBy ?? null,
       strict: extras.strict ?? false,
       filters: [...(extras.filters ?? [])],
@@ -367,6 +411,10 @@ export function buildReport(c: Correlation, g: Grouping, b: Breakdown, correlati
       upper_ns: o.upperNs,
       relative_to: o.relativeTo,
       links: o.links,
+      drift_ppm: o.driftPpm,
+      drift_method: o.driftMethod,
+      drift_lower_ppm: o.driftLowerPpm,
+      drift_upper_ppm: o.driftUpperPpm,
     })),
     requests: {
       total: store.length,

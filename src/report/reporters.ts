@@ -5,6 +5,7 @@
 import type { ChalkInstance } from 'chalk';
 import type { ExcludedRun, ReportGroup, ReportModel, ReportStage, Shape, TailFields } from './model.js';
 import { csvField, formatBytes, formatNs, formatRate, pct, pctPrecise, plural, toJson } from './format.js';
+import { formatPpm } from '../correlate/clock.js';
 
 export interface Reporter {
   readonly name: string;
@@ -120,9 +121,16 @@ function domainText(d: ReportModel['domains'][number]): string {
     case 'reference':
       return 'reference clock';
     case 'given':
-      return `offset ${d.offset_ns} ns (given)`;
-    case 'estimated':
-      return `offset ${d.offset_ns} ns ± ${d.uncertainty_ns} ns (estimated from ${d.links} links with ${d.relative_to}: t_${d.relative_to} − t_${d.name} in [${d.lower_ns}, ${d.upper_ns}])`;
+      return d.drift_ppm ? `offset ${d.offset_ns} ns, drift ${formatPpm(d.drift_ppm)} ppm (given)` : `offset ${d.offset_ns} ns (given)`;
+    case 'estimated': {
+      const from = `estimated from ${d.links} links with ${d.relative_to}`;
+      const interval = `t_${d.relative_to} − t_${d.name} in [${d.lower_ns}, ${d.upper_ns}]`;
+      const allowed = d.drift_lower_ppm !== null && d.drift_upper_ppm !== null ? `[${d.drift_lower_ppm.toFixed(1)}, ${d.drift_upper_ppm.toFixed(1)}]` : '';
+      if (d.drift_method === 'estimated') return `offset ${d.offset_ns} ns ± ${d.uncertainty_ns} ns at its first event, drift ${formatPpm(d.drift_ppm ?? 0)} ppm ${allowed} (${from})`;
+      if (d.drift_method === 'given') return `offset ${d.offset_ns} ns ± ${d.uncertainty_ns} ns at its first event, drift ${formatPpm(d.drift_ppm ?? 0)} ppm given (${from}: ${interval})`;
+      // A constant offset fits the links: drift 0, and the drift they would allow.
+      return `offset ${d.offset_ns} ns ± ${d.uncertainty_ns} ns (${from}: ${interval})${allowed ? `; drift 0: a constant offset fits (the links allow ${allowed} ppm)` : ''}`;
+    }
     case 'unlinked':
       return 'not linked to the reference (its requests stay in their own clock)';
     default:
@@ -130,17 +138,34 @@ function domainText(d: ReportModel['domains'][number]): string {
   }
 }
 
+/**
+ * A stage's name as the text reporters print it: a merged stage (requests batched between its
+ * points) with how many of the kept requests have it, `fe_queue->be_get_req (batched: 312 of 1000
+ * requests)`; a split stage that some kept requests lack, likewise without `batched`.
+ */
+function stageLabel(s: ReportStage, kept: number): string {
+  if (s.merged) return `${s.name} (batched: ${s.requests} of ${plural(kept, 'request')})`;
+  return s.requests < kept ? `${s.name} (${s.requests} of ${plural(kept, 'request')})` : s.name;
+}
+
+/** The kept requests of a report or a group (what a stage's `requests` counts among). */
+function keptOf(part: Pick<ReportModel, 'runs'>): number {
+  return part.runs.reduce((a, r) => a + r.kept, 0);
+}
+
 /** The stage table of the table reporter (the whole report, or a group), with the tail beneath. */
-function stageTable(m: ReportModel, part: Pick<ReportModel, 'stages' | 'total' | 'shape' | 'excluded_runs'>, c: ChalkInstance, group = false): string[] {
+function stageTable(m: ReportModel, part: Pick<ReportModel, 'stages' | 'total' | 'shape' | 'excluded_runs' | 'runs'>, c: ChalkInstance, group = false): string[] {
   const lines: string[] = [];
-  const w = Math.max(5, ...part.stages.map((s) => [...s.name].length)) + 2;
+  const kept = keptOf(part);
+  const labels = part.stages.map((s) => stageLabel(s, kept));
+  const w = Math.max(5, ...labels.map((l) => [...l].length)) + 2;
   lines.push(c.dim(`${pad('stage', w)}${pad('mean', 14, true)}${pad('± sd (runs)', 14, true)}${pad('share', 8, true)}  `));
   const maxShare = Math.max(...part.stages.map((s) => s.share), 0.0001);
-  for (const s of part.stages) {
+  part.stages.forEach((s, k) => {
     const bar = '█'.repeat(Math.max(0, Math.round((s.share / maxShare) * 24)));
     const unc = s.cross_domain ? c.dim(` ±${formatNs(s.uncertainty_ns)} clock`) : '';
-    lines.push(`${pad(s.name, w)}${pad(formatNs(s.mean_ns), 14, true)}${pad(formatNs(s.stddev_ns), 14, true)}${pad(pct(s.share), 8, true)}  ${c.cyan(bar)}${unc}`);
-  }
+    lines.push(`${pad(labels[k]!, w)}${pad(formatNs(s.mean_ns), 14, true)}${pad(formatNs(s.stddev_ns), 14, true)}${pad(pct(s.share), 8, true)}  ${c.cyan(bar)}${unc}`);
+  });
   lines.push(c.bold(`${pad('total', w)}${pad(formatNs(part.total.mean_ns), 14, true)}${pad(formatNs(part.total.stddev_ns), 14, true)}${pad('100.0%', 8, true)}`));
   if (!m.method.stages_add_up) lines.push(c.yellow('note: stages trimmed one by one (--trim-by stage): they do not add up to the total'));
   lines.push(tailLine(part.total, part.shape));
@@ -204,7 +229,8 @@ const csv: Reporter = {
         const r = byLabel.get(label);
         return r ? f(r) : null;
       };
-      const rows: (string | number | null)[][] = part.stages.map((s) => ['stage', s.name, s.from, s.to, s.mean_ns, s.stddev_ns, s.share, s.uncertainty_ns, ...m.runs.map((r) => runMean(r.run, (x) => x.stages_ns[s.name]!)), ...tail(s), ...group]);
+      // A merged stage (requests batched between its points) is a row of kind `merged`: it adds up with the stages.
+      const rows: (string | number | null)[][] = part.stages.map((s) => [s.merged ? 'merged' : 'stage', s.name, s.from, s.to, s.mean_ns, s.stddev_ns, s.share, s.uncertainty_ns, ...m.runs.map((r) => runMean(r.run, (x) => x.stages_ns[s.name]!)), ...tail(s), ...group]);
       rows.push(['total', 'total', m.points[0]!, m.points[m.points.length - 1]!, part.total.mean_ns, part.total.stddev_ns, 1, 0, ...m.runs.map((r) => runMean(r.run, (x) => x.total_ns)), ...tail(part.total), ...group]);
       return rows;
     };
@@ -214,10 +240,11 @@ const csv: Reporter = {
   },
 };
 
-function markdownStages(m: ReportModel, part: Pick<ReportModel, 'stages' | 'total' | 'shape' | 'excluded_runs'>, group = false): string[] {
+function markdownStages(m: ReportModel, part: Pick<ReportModel, 'stages' | 'total' | 'shape' | 'excluded_runs' | 'runs'>, group = false): string[] {
   const out: string[] = [];
+  const kept = keptOf(part);
   out.push('| stage | mean | ± sd (runs) | share |', '|---|---:|---:|---:|');
-  for (const s of part.stages) out.push(`| \`${s.name}\`${s.cross_domain ? ` (clock ±${formatNs(s.uncertainty_ns)})` : ''} | ${formatNs(s.mean_ns)} | ${formatNs(s.stddev_ns)} | ${pct(s.share)} |`);
+  for (const s of part.stages) out.push(`| \`${s.name}\`${stageLabel(s, kept).slice(s.name.length)}${s.cross_domain ? ` (clock ±${formatNs(s.uncertainty_ns)})` : ''} | ${formatNs(s.mean_ns)} | ${formatNs(s.stddev_ns)} | ${pct(s.share)} |`);
   out.push(`| **total** | **${formatNs(part.total.mean_ns)}** | ${formatNs(part.total.stddev_ns)} | 100.0% |`);
   if (!m.method.stages_add_up) out.push('', '_Stages trimmed one by one (`--trim-by stage`): they do not add up to the total._');
   out.push('', tailLine(part.total, part.shape) + '.');

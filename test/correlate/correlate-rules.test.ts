@@ -160,7 +160,115 @@ describe('Xen matching rules (one clock domain)', () => {
     assert.equal(reqs[1]!.points[4], null);
     assert.equal(m.requests.incomplete, 1);
     assert.equal(m.runs[0]!.kept, 2);
-    assert.ok(m.diagnostics.some((d) => d.code === 'ended_early' && d.point === 'fe_rsp'));
+    // Its own be_submit (keys only it can have) shows it skipped be_map (spec decision 8): it keeps
+    // its later events, so none of them is offered to the next request.
+    assert.ok(m.diagnostics.some((d) => d.code === 'point_skipped' && d.point === 'be_map'));
+    assert.ok(reqs[1]!.points.slice(5).every((t) => t !== null));
+    assert.ok(!m.diagnostics.some((d) => d.code === 'unmatched_event'));
+  });
+
+  it('a request never takes a later request’s event: each skipped point is counted, no event changes hands (decision 8)', async () => {
+    // Three requests with id 0 (depth 1): the first lacks be_submit, the second be_map, the third is whole.
+    const a = blkback(10, 0, 100).filter((l) => !l.includes('be_submit'));
+    const b = blkback(40, 0, 108).filter((l) => !l.includes('be_map'));
+    const { m, reqs } = await run([...a, ...b, ...blkback(70, 0, 116)]);
+    assert.deepEqual(
+      reqs.map((r) => r.status),
+      ['incomplete', 'incomplete', 'complete'],
+    );
+    // Every present point holds the request's own event: its own times, nothing of its neighbours.
+    assert.deepEqual(reqs[0]!.points, [10, 11, 12, 13, 14, null, 20, 21, 22, 23, 24]);
+    assert.deepEqual(reqs[1]!.points, [40, 41, 42, 43, null, 45, 50, 51, 52, 53, 54]);
+    assert.deepEqual(reqs[2]!.points, [70, 71, 72, 73, 74, 75, 80, 81, 82, 83, 84]);
+    const skipped = m.diagnostics.filter((d) => d.code === 'point_skipped').map((d) => [d.point, d.count]);
+    assert.deepEqual(skipped.sort(), [
+      ['be_map', 1],
+      ['be_submit', 1],
+    ]);
+    assert.equal(m.diagnostics.find((d) => d.code === 'point_skipped')!.severity, 'data_loss');
+    assert.ok(!m.diagnostics.some((d) => d.code === 'unmatched_event'));
+  });
+
+  it('batched requests (depth 2, suppressed notifications) are complete, their absent points counted as info (decision 10)', async () => {
+    // R1 notifies and wakes blkback; R2 is pushed while blkback is awake (no fe_notify, no be_irq of
+    // its own). R1's response raises the interrupt (notify=1); R2's is pushed while the handler runs
+    // (notify=0) and is delivered by it: no fe_irq of its own.
+    const R1 = `${FE} id=0 op=R sector=100 nsec=8`;
+    const R2 = `${FE} id=1 op=R sector=108 nsec=8`;
+    const lines = [
+      line(10, G, 0, 'blkif_queue_rw_req', `xt fe_queue ${R1}`),
+      line(11, G, 0, 'flush_requests', `xt fe_notify ${FE}`),
+      line(12, I, 1, 'xen_blkif_be_int', `xt be_irq ${BE}`),
+      line(13, B, 1, '__do_block_io_op', `xt be_get_req ${BE} id=0 op=R sector=100 nsec=8`),
+      line(13, G, 0, 'blkif_queue_rw_req', `xt fe_queue ${R2}`),
+      line(14, B, 1, 'xen_blkbk_map', `xt be_map ${BE} id=0 nseg=1 new=0 persistent=1`),
+      line(15, B, 1, 'dispatch_rw_block_io', `xt be_submit ${BE} id=0 nbio=1`),
+      line(16, B, 1, '__do_block_io_op', `xt be_get_req ${BE} id=1 op=R sector=108 nsec=8`),
+      line(17, B, 1, 'xen_blkbk_map', `xt be_map ${BE} id=1 nseg=1 new=0 persistent=1`),
+      line(18, B, 1, 'dispatch_rw_block_io', `xt be_submit ${BE} id=1 nbio=1`),
+      line(25, I, 1, '__end_block_io_op', `xt be_bio_done ${BE} id=0 status=0`),
+      line(26, B, 1, 'make_response', `xt be_rsp ${BE} id=0 status=0 notify=1`),
+      line(27, I, 0, 'blkif_interrupt', `xt fe_irq ${FE}`),
+      line(28, I, 1, '__end_block_io_op', `xt be_bio_done ${BE} id=1 status=0`),
+      line(29, B, 1, 'make_response', `xt be_rsp ${BE} id=1 status=0 notify=0`),
+      line(30, I, 0, 'blkif_interrupt', `xt fe_rsp ${FE} id=0 status=0`),
+      line(31, I, 0, 'blkif_complete_rq', `xt fe_end ${FE} id=0`),
+      line(32, I, 0, 'blkif_interrupt', `xt fe_rsp ${FE} id=1 status=0`),
+      line(33, I, 0, 'blkif_complete_rq', `xt fe_end ${FE} id=1`),
+    ];
+    const { m, reqs } = await run(lines);
+    assert.deepEqual(
+      reqs.map((r) => r.status),
+      ['complete', 'complete'],
+    );
+    assert.deepEqual(reqs[0]!.points, [10, 11, 12, 13, 14, 15, 25, 26, 27, 30, 31]);
+    assert.deepEqual(reqs[1]!.points, [13, null, null, 16, 17, 18, 28, 29, null, 32, 33]);
+    const batched = m.diagnostics.filter((d) => d.code === 'point_batched').map((d) => [d.point, d.count, d.severity]);
+    assert.deepEqual(batched, [
+      ['fe_notify', 1, 'info'],
+      ['be_irq', 1, 'info'],
+      ['fe_irq', 1, 'info'],
+    ]);
+    assert.ok(!m.diagnostics.some((d) => d.severity === 'data_loss'));
+    assert.equal(m.requests.complete, 2);
+  });
+
+  it('a request waits for a point no longer than the data makes plausible (decision 8)', async () => {
+    // 120 whole requests teach the matcher how long be_map → be_submit takes (1 µs). Then R loses
+    // everything after be_map, and S (same id, 3 ms later) loses be_map: S's be_submit is S's own.
+    const whole = Array.from({ length: 120 }, (_, k) => blkback(10 + 30 * k, 0, 100 + 8 * k));
+    const r = blkback(5000, 0, 9000).slice(0, 5);
+    const sReq = blkback(8000, 0, 9008).filter((l) => !l.includes('be_map'));
+    const { m, reqs } = await run([...whole.flat(), ...r, ...sReq, ...blkback(8100, 0, 9016)]);
+    assert.deepEqual(
+      reqs.map((x) => x.status),
+      [...whole.map(() => 'complete'), 'incomplete', 'incomplete', 'complete'],
+    );
+    assert.deepEqual(reqs[120]!.points, [5000, 5001, 5002, 5003, 5004, null, null, null, null, null, null]);
+    assert.deepEqual(reqs[121]!.points, [8000, 8001, 8002, 8003, null, 8005, 8010, 8011, 8012, 8013, 8014]);
+    const skipped = m.diagnostics.filter((d) => d.code === 'point_skipped').map((d) => [d.point, d.count]);
+    assert.deepEqual(skipped.sort(), [
+      ['be_map', 1],
+      ['be_submit', 1],
+    ]);
+    assert.ok(!m.diagnostics.some((d) => d.code === 'open_at_end'));
+  });
+
+  it('a notification half seen is a missing point, not a batched one', async () => {
+    // fe_notify skipped but its be_irq (nobody else's) is there: a notify happened that the trace lacks.
+    const a = blkback(10, 0, 100).filter((l) => !l.includes('fe_notify'));
+    // be_rsp said notify=1 but no fe_irq: missing.
+    const b = blkback(40, 0, 108).filter((l) => !l.includes('fe_irq'));
+    const { m, reqs } = await run([...a, ...b, ...blkback(70, 0, 116)]);
+    assert.deepEqual(
+      reqs.map((r) => r.status),
+      ['incomplete', 'incomplete', 'complete'],
+    );
+    assert.ok(!m.diagnostics.some((d) => d.code === 'point_batched'));
+    assert.deepEqual(
+      m.diagnostics.filter((d) => d.code === 'point_lost_or_absent').map((d) => d.point),
+      ['fe_notify', 'fe_irq'],
+    );
   });
 
   it('the guest block layer extends the path when the guest trace has it (optional points)', async () => {

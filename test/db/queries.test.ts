@@ -17,6 +17,7 @@ import { ingestFile } from '../../src/ingest/ingest.js';
 import { loadProfile } from '../../src/profiles/index.js';
 import { analyse } from '../../src/pipeline/analyse.js';
 import type { ReportModel } from '../../src/report/model.js';
+import { batchedReport } from '../report/batched.js';
 
 const Q = queriesDir();
 
@@ -274,20 +275,21 @@ describe('schema migration 3: the views', () => {
     }
   };
 
-  it('a fresh database is at version 5 with the xt_ views and the request fields', () => {
-    assert.equal(SCHEMA_VERSION, 5);
+  it('a fresh database is at version 6 with the xt_ views, the request fields and the clocks\' drift', () => {
+    assert.equal(SCHEMA_VERSION, 6);
     const db = openDb(join(dir, 'fresh.db'), { create: true });
-    assert.deepEqual(db.pragma('user_version'), [{ user_version: 5 }]);
-    assert.deepEqual(db.prepare("SELECT value FROM xt_meta WHERE key = 'schema_version'").get(), { value: '5' });
+    assert.deepEqual(db.pragma('user_version'), [{ user_version: 6 }]);
+    assert.deepEqual(db.prepare("SELECT value FROM xt_meta WHERE key = 'schema_version'").get(), { value: '6' });
     const cols = (t: string): string[] => db.prepare<{ name: string }>(`SELECT name FROM pragma_table_info('${t}')`).all().map((r) => r.name);
     for (const c of ['task_id', 'bios', 'block_requests', 'bytes', 'filtered']) assert.ok(cols('requests').includes(c), c);
     for (const c of ['comm', 'pid', 'tgid', 'dev', 'op', 'labels']) assert.ok(cols('request_tasks').includes(c), c);
+    for (const c of ['drift_ppm', 'drift_method', 'drift_lower_ppm', 'drift_upper_ppm']) assert.ok(cols('domain_offsets').includes(c), c);
     const views = db.prepare<{ name: string }>("SELECT name FROM sqlite_schema WHERE type = 'view' AND name LIKE 'xt\\_%' ESCAPE '\\' ORDER BY name").all().map((r) => r.name);
     assert.deepEqual(views, ['xt_data_quality', 'xt_request_events', 'xt_slowest_requests', 'xt_stage_summary', 'xt_stage_times']);
     db.close();
   });
 
-  it('version-1, -2, -3 and -4 databases opened for writing end up with the same schema as a fresh one; read-only they stay as they are', { skip: !hasShell && 'no sqlite3 shell' }, () => {
+  it('version-1, -2, -3, -4 and -5 databases opened for writing end up with the same schema as a fresh one; read-only they stay as they are', { skip: !hasShell && 'no sqlite3 shell' }, () => {
     const fresh = join(dir, 'fresh2.db');
     openDb(fresh, { create: true }).close();
     const s1 = readFileSync(join(Q, '001_schema.sql'), 'utf8');
@@ -297,6 +299,7 @@ describe('schema migration 3: the views', () => {
       [2, s1 + s2],
       [3, s1 + s2 + migrationSql('003_views.sql')],
       [4, s1 + s2 + migrationSql('003_views.sql') + migrationSql('004_counter_stage.sql')],
+      [5, s1 + s2 + migrationSql('003_views.sql') + migrationSql('004_counter_stage.sql') + migrationSql('005_request_fields.sql')],
     ] as const) {
       const path = join(dir, `v${v}.db`);
       assert.equal(spawnSync('sqlite3', [path], { input: `${sql}\nINSERT INTO xt_meta VALUES ('schema_version', '${v}');\nPRAGMA user_version = ${v};\n` }).status, 0);
@@ -308,7 +311,7 @@ describe('schema migration 3: the views', () => {
       openDb(path).close();
       assert.deepEqual(schemaOf(path), schemaOf(fresh), `version ${v}`);
       const db = openDb(path, { readonly: true });
-      assert.deepEqual(db.pragma('user_version'), [{ user_version: 5 }]);
+      assert.deepEqual(db.pragma('user_version'), [{ user_version: 6 }]);
       db.close();
     }
   });
@@ -660,3 +663,174 @@ for (const S of SAMPLE_SETS) {
     });
   });
 }
+
+// ---------------------------------------------------------------------------------------------
+// Batched requests: a complete request whose points are absent by design (null in
+// requests.points, xen-probes.md decision 10) has the merged stage in the views. The oracle is
+// computed here from each stored request's points JSON alone; the report is the other check.
+
+interface Seg {
+  request_id: number;
+  run: string | null;
+  status: string;
+  kept: number;
+  stage: string;
+  pos: number;
+  from_pos: number;
+  duration_ns: number | null;
+  from_event_id: number | null;
+}
+
+/** Every stage of every stored request from its JSON: a complete request's consecutive points present; any other request's consecutive path points. */
+function stagesFromJson(db: Db): Seg[] {
+  const path = JSON.parse(db.prepare<{ path: string }>('SELECT path FROM correlations').get()!.path) as string[];
+  const out: Seg[] = [];
+  for (const r of db.prepare<{ id: number; run: string | null; status: string; kept: number; points: string; events: string }>('SELECT id, run, status, kept, points, events FROM requests ORDER BY id').all()) {
+    const pts = JSON.parse(r.points) as (number | null)[];
+    const evs = JSON.parse(r.events) as (number | null)[];
+    const seg = (a: number, b: number): void => {
+      out.push({
+        request_id: r.id,
+        run: r.run,
+        status: r.status,
+        kept: r.kept,
+        stage: `${path[a]}->${path[b]}`,
+        pos: b,
+        from_pos: a,
+        duration_ns: pts[a] === null || pts[b] === null ? null : pts[b]! - pts[a]!,
+        from_event_id: evs[a]!,
+      });
+    };
+    if (r.status === 'complete') {
+      let a = 0;
+      for (let b = 1; b < pts.length; b++) if (pts[b] !== null) seg(a, (a = b));
+    } else for (let b = 1; b < pts.length; b++) seg(b - 1, b);
+  }
+  return out;
+}
+
+describe('stage views with batched requests: the merged stage, as in the report', () => {
+  let db: Db;
+  let cleanup: () => void;
+  let m: ReportModel;
+  let segs: Seg[];
+  before(async () => {
+    const t = tempDir();
+    db = openDb(join(t.dir, 'batched.db'), { create: true });
+    m = (await batchedReport(db, { warmup: 0, trim: 0.1, trimBy: 'total' }, true)).model;
+    segs = stagesFromJson(db);
+    cleanup = () => {
+      db.close();
+      t.cleanup();
+    };
+  });
+  after(() => cleanup());
+
+  it('the stored points hold null where a complete request lacks a point by design', () => {
+    const nulls = db.prepare<{ n: number }>("SELECT count(*) AS n FROM requests r, json_each(r.points) p WHERE r.status = 'complete' AND p.type = 'null'").get()!.n;
+    // 300 requests: 100 (≡ 1 mod 3) without fe_notify and be_irq, 60 (≡ 2 mod 5) without fe_irq.
+    assert.equal(nulls, 2 * 100 + 60);
+    assert.ok(segs.some((s) => s.stage === 'fe_queue->be_get_req') && segs.some((s) => s.stage === 'be_rsp->fe_rsp'));
+  });
+
+  it('xt_stage_times: exactly the stages of the JSON, merged ones included (pos, from_pos, duration, start event)', () => {
+    const rows = db
+      .prepare<Seg>('SELECT request_id, run, status, kept, stage, pos, from_pos, duration_ns, from_event_id FROM xt_stage_times ORDER BY request_id, pos')
+      .all()
+      .map((r) => ({ ...r }));
+    assert.deepEqual(rows, segs);
+    // The names of the report's rows, and no other.
+    assert.deepEqual([...new Set(rows.map((r) => r.stage))].sort(), m.stages.map((s) => s.name).sort());
+    // Every complete request's stages add up to its total.
+    const totals = new Map(db.prepare<{ id: number; total_ns: number }>("SELECT id, total_ns FROM requests WHERE status = 'complete'").all().map((r) => [r.id, r.total_ns]));
+    const sums = new Map<number, number>();
+    for (const r of rows) sums.set(r.request_id, (sums.get(r.request_id) ?? 0) + r.duration_ns!);
+    assert.deepEqual(sums, totals);
+  });
+
+  it('xt_stage_summary: per run, stage and population over the requests that have the stage; mean_contribution_ns (kept) is the report’s row value; stage-summary in report order', () => {
+    const rows = db.prepare<Row>('SELECT * FROM xt_stage_summary').all();
+    const requests = db.prepare<{ run: string; kept: number; total_ns: number }>("SELECT run, kept, total_ns FROM requests WHERE status = 'complete'").all();
+    const population = (run: string, pop: string) => (x: { run: string | null; kept: number }): boolean => x.run === run && (pop === 'complete' || x.kept === 1);
+    let checked = 0;
+    for (const r of rows) {
+      const run = r.run as string;
+      const pop = r.population as string;
+      const inPop = population(run, pop);
+      const vals = r.stage === 'total' ? requests.filter(inPop).map((x) => x.total_ns) : segs.filter((s) => s.stage === r.stage && inPop(s)).map((s) => s.duration_ns!);
+      const n = requests.filter(inPop).length;
+      const sum = vals.reduce((a, v) => a + v, 0);
+      assert.equal(r.count, vals.length, `${run} ${r.stage} ${pop}`);
+      close(r.mean_ns as number, sum / vals.length, 'mean');
+      assert.deepEqual([r.min_ns, r.median_ns, r.p90_ns, r.p99_ns, r.max_ns], [Math.min(...vals), nearestRank(vals, 50), nearestRank(vals, 90), nearestRank(vals, 99), Math.max(...vals)]);
+      close(r.mean_contribution_ns as number, sum / n, 'contribution');
+      if (pop === 'kept') {
+        const mr = m.runs.find((x) => x.run === run)!;
+        close(r.mean_contribution_ns as number, r.stage === 'total' ? mr.total_ns : mr.stages_ns[r.stage as string]!, `run ${run} ${r.stage}`);
+      }
+      checked++;
+    }
+    assert.ok(checked > m.runs.length * (m.stages.length - 2) * 2);
+    // A stage's kept counts over the runs: the report's `requests`.
+    for (const s of m.stages)
+      assert.equal(
+        rows.filter((r) => r.stage === s.name && r.population === 'kept').reduce((a, r) => a + (r.count as number), 0),
+        s.requests,
+        s.name,
+      );
+    // The named query lists a run's stages in the report's order (those the run has), then the total.
+    for (const mr of m.runs) {
+      const listed = run(db, 'stage-summary', { profile: 'xen-blkback', run: mr.run }).map((r) => r.stage);
+      assert.deepEqual(listed, [...m.stages.map((s) => s.name).filter((n) => listed.includes(n)), 'total']);
+    }
+  });
+
+  it('slowest: the stages of a batched request are its merged stage and the others, adding up to its total; the timeline shows the absent points as null', () => {
+    const path = m.points;
+    const rows = db.prepare<{ request_id: number; total_ns: number; timeline: string; timeline_text: string; stages: string }>('SELECT request_id, total_ns, timeline, timeline_text, stages FROM xt_slowest_requests').all();
+    let batched = 0;
+    for (const r of rows) {
+      const stages = JSON.parse(r.stages) as Record<string, number>;
+      const mine = segs.filter((s) => s.request_id === r.request_id);
+      assert.deepEqual(Object.entries(stages), mine.map((s) => [s.stage, s.duration_ns]));
+      assert.equal(
+        Object.values(stages).reduce((a, v) => a + v, 0),
+        r.total_ns,
+      );
+      const timeline = JSON.parse(r.timeline) as Record<string, number | null>;
+      assert.deepEqual(Object.keys(timeline), path);
+      const absent = path.filter((p) => timeline[p] === null);
+      if (absent.length) batched++;
+      assert.equal(r.timeline_text.split(' → ').length, path.length - absent.length);
+    }
+    assert.ok(batched > 100);
+  });
+
+  it('slow-in-stage on a merged stage: the percentile over the requests that have it', () => {
+    const stage = 'fe_queue->be_get_req';
+    const durations = segs.filter((s) => s.stage === stage && s.status === 'complete').map((s) => s.duration_ns!);
+    const slow = run(db, 'slow-in-stage', { profile: 'xen-blkback', stage, percentile: '90', limit: '-1' });
+    const threshold = nearestRank(durations, 90);
+    assert.equal(slow.length, durations.filter((d) => d > threshold).length);
+    assert.ok(slow.length > 0 && slow.every((r) => r.threshold_ns === threshold && r.requests_in_stage === durations.length && (r.duration_ns as number) > threshold));
+  });
+});
+
+describe('stage views with nothing batched: the split stages, as before', () => {
+  it('xt_stage_times gives request_stages’ stages (from_pos = pos − 1); xt_stage_summary’s mean_contribution_ns is its mean_ns', async () => {
+    const t = tempDir();
+    const db = openDb(join(t.dir, 'plain.db'), { create: true });
+    try {
+      for (const f of ['guest.trace.gz', 'dom0.trace.gz']) await ingestFile(db, { path: join(SAMPLES, 'sim-blkback', f) }, { domain: f.startsWith('guest') ? 'domU' : 'dom0' });
+      analyse(db, { profile: loadProfile('xen-blkback'), warmup: 0, trim: 0.1, trimBy: 'total', version: 'test' });
+      const views = db.prepare('SELECT request_id, pos, stage, duration_ns, from_pos FROM xt_stage_times ORDER BY request_id, pos').all();
+      const old = db.prepare('SELECT request_id, pos, stage, duration_ns, pos - 1 AS from_pos FROM request_stages ORDER BY request_id, pos').all();
+      assert.ok(views.length > 1000);
+      assert.deepEqual(views, old);
+      for (const r of db.prepare<{ mean_ns: number; mean_contribution_ns: number }>('SELECT mean_ns, mean_contribution_ns FROM xt_stage_summary').all()) close(r.mean_contribution_ns, r.mean_ns, 'contribution');
+    } finally {
+      db.close();
+      t.cleanup();
+    }
+  });
+});

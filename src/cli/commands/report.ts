@@ -15,7 +15,7 @@ export function reportCommand(): Command {
   methodOptions(cmd);
   outputOptions(cmd, Object.keys(REPORTERS), 'the report');
   return cmd
-    .addOption(new Option('--group-by <what>', 'also one breakdown per request direction (op: R, W …) or size (size: bytes)').choices([...GROUP_BY]))
+    .addOption(new Option('--group-by <what>', 'also one breakdown per request direction (op: R, W …), size (size: bytes) or Xen guest (domid)').choices([...GROUP_BY]))
     .option('--strict', 'refuse (exit 2) when a run has no complete request, instead of listing it and reporting the others (CI)')
     .addHelpText(
       'after',

@@ -21,7 +21,8 @@ const BE = ['domid', 'vdev', 'ring', 'id'];
 function frontHead(): PointInput[] {
   return [
     ...blockHead('guest', true),
-    kp('fe_queue', 'guest', ['vdev', 'ring', 'id', 'op', 'sector', 'nsec'], { on: ['sector', 'nsec'] }, { opens: true }),
+    // domid only when blkfront prints it (spec decision 3).
+    kp('fe_queue', 'guest', ['vdev', 'ring', 'id', 'op', 'sector', 'nsec', 'domid'], { on: ['sector', 'nsec'] }, { opens: true }),
     kp('fe_notify', 'guest', [], { mode: 'first-after', on: RING }),
   ];
 }
@@ -39,18 +40,32 @@ const beStart: PointInput[] = [
   kp('be_map', 'dom0', [], { on: BE }),
   kp('be_submit', 'dom0', [], { on: BE }),
 ];
-const beEnd: PointInput[] = [kp('be_bio_done', 'dom0', [], { on: BE }), kp('be_rsp', 'dom0', [], { on: BE })];
+const beEnd: PointInput[] = [kp('be_bio_done', 'dom0', [], { on: BE }), kp('be_rsp', 'dom0', ['notify'], { on: BE })];
 
 const XEN_COMMON = {
   xtrace_profile: 1 as const,
-  requires_any: ['fe_queue'],
+  // A syscall that queued a bio is a request even when its fe_queue is missing (skipped or lost): incomplete, not a page-cache hit.
+  requires_any: ['fe_queue', 'bio_queue'],
   orphan_label: 'guest request without a syscall (readahead, writeback, metadata)',
   labels: ['op', 'vdev', 'domid'],
+  // Spec decisions 8 (skipped points), 3 (domid) and 10 (suppressed notifications).
+  skips: true,
+  identity: ['domid'],
 };
+/** Kernel back ends: blkfront kicks blkback; blkback's response says whether it raised the guest's interrupt. */
+const KERNEL_NOTIFY = [
+  { sent: 'fe_notify', received: 'be_irq' },
+  { sent: 'be_rsp', received: 'fe_irq', flag: 'notify' },
+];
+const userNotify = (p: 'td' | 'qd'): { sent: string; received: string }[] => [
+  { sent: 'fe_notify', received: p === 'td' ? 'td_ring_event' : 'qd_event' },
+  { sent: p === 'td' ? 'td_notify' : 'qd_notify', received: 'fe_irq' },
+];
 
 export const xenBlkback: ProfileInput = {
   ...XEN_COMMON,
   name: 'xen-blkback',
+  notifications: KERNEL_NOTIFY,
   description: 'Xen guest (blkfront) → dom0 blkback → dom0 block layer (src/profiles/builtin/xen-probes.md)',
   points: [...frontHead(), ...beStart, ...beEnd, ...frontTail()],
 };
@@ -58,6 +73,7 @@ export const xenBlkback: ProfileInput = {
 export const xenBlktap2: ProfileInput = {
   ...XEN_COMMON,
   name: 'xen-blktap2',
+  notifications: KERNEL_NOTIFY,
   description: 'Xen guest → blkback → blktap2 tapdev → tapdisk (xtbuf) and back (src/profiles/builtin/xen-probes.md)',
   points: [
     ...frontHead(),
@@ -90,6 +106,7 @@ function userBackend(p: 'td' | 'qd', points: string[]): PointInput[] {
 export const xenBlktap3: ProfileInput = {
   ...XEN_COMMON,
   name: 'xen-blktap3',
+  notifications: userNotify('td'),
   description: 'Xen guest → tapdisk3 (xtbuf, no blkback) and back (src/profiles/builtin/xen-probes.md)',
   points: [...frontHead(), ...userBackend('td', ['td_ring_event', 'td_get_req', 'td_aio_submit', 'td_aio_done', 'td_rsp', 'td_notify']), ...frontTail()],
 };
@@ -97,6 +114,7 @@ export const xenBlktap3: ProfileInput = {
 export const xenQdisk: ProfileInput = {
   ...XEN_COMMON,
   name: 'xen-qdisk',
+  notifications: userNotify('qd'),
   description: 'Xen guest → qemu qdisk (xtbuf) and back (src/profiles/builtin/xen-probes.md)',
   points: [...frontHead(), ...userBackend('qd', ['qd_event', 'qd_get_req', 'qd_map', 'qd_aio_submit', 'qd_aio_done', 'qd_rsp', 'qd_notify']), ...frontTail()],
 };

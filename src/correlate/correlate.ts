@@ -364,11 +364,15 @@ function coarseShifts(
     entered.add(p.def.role);
     prev = p;
   }
-  const aTimes = anchors.map(() => new Map<string, [number, number][]>());
-  const bEvents = anchors.map(() => [] as [string, number, number, string | undefined][]);
-  // Profile `identity` (domid): the value B's event carries, to learn which one each domain's requests have (several guests).
-  const idField = profile.identity[0];
-  const idOf = (b: CPoint, vals: (string | undefined)[]): string | undefined => (idField === undefined ? undefined : requestFieldValue(b, idField, vals));
+  // Per A event: time, domain, and the values of the profile's identity fields it carries.
+  const aTimes = anchors.map(() => new Map<string, [number, number, (string | undefined)[]][]>());
+  const bEvents = anchors.map(() => [] as [string, number, number, (string | undefined)[]][]);
+  // Profile `identity` (domid, a tap minor): several guests read the same sectors; which value each
+  // domain's events go with is learnt from the pairs (the right guest's cluster), both ways: an
+  // opening domain from the value its pairs' B events carry (a guest's domid), a B domain from the
+  // value its pairs' A events carry (a guest's own tapdisk: its tap minor).
+  const idFields = profile.identity;
+  const idsOf = (p: CPoint, vals: (string | undefined)[]): (string | undefined)[] => idFields.map((f) => requestFieldValue(p, f, vals));
   const filter = eventFilter(path, profile, strings);
   const fields = builtinFieldReader(path, strings);
   readEvents(
@@ -390,52 +394,62 @@ function coarseShifts(
             if (key.every((v) => v !== undefined)) {
               const ks = key.join('\u0001');
               const l = aTimes[k]!.get(ks);
-              if (l) l.push([t, domain]);
-              else aTimes[k]!.set(ks, [[t, domain]]);
+              if (l) l.push([t, domain, idsOf(a, vals)]);
+              else aTimes[k]!.set(ks, [[t, domain, idsOf(a, vals)]]);
             }
           }
           if (p === b) {
             const key = b.joinPos.map((i) => vals[i]);
-            if (key.every((v) => v !== undefined)) bEvents[k]!.push([key.join('\u0001'), t, domain, idOf(b, vals)]);
+            if (key.every((v) => v !== undefined)) bEvents[k]!.push([key.join('\u0001'), t, domain, idsOf(b, vals)]);
           }
         });
       }
     },
     mode,
   );
-  // Several guests reading the same sectors: first which identity each opening domain has (the
-  // pairs with the right guest cluster), then only the pairs that agree with it.
   let identity: Learnt['domainIdentity'];
-  if (idField !== undefined) {
-    const byId = new Map<number, Map<string, [number, number][]>>();
-    anchors.forEach((_, k) => {
-      for (const [key, tb, db_, id] of bEvents[k]!) {
-        const l = aTimes[k]!.get(key);
-        if (id === undefined || !l || l.length > COARSE_MAX_CANDIDATES) continue;
-        for (const [ta, da] of l) {
-          if (da === db_) continue;
-          let m = byId.get(da);
-          if (!m) byId.set(da, (m = new Map()));
-          const arr = m.get(id);
-          if (arr) arr.push([ta, tb - ta]);
-          else m.set(id, [[ta, tb - ta]]);
+  if (idFields.length) {
+    const learnt: Map<string, string>[] = domains.map(() => new Map());
+    idFields.forEach((f, fi) => {
+      const byA = new Map<number, Map<string, [number, number][]>>();
+      const byB = new Map<number, Map<string, [number, number][]>>();
+      const add = (m: Map<number, Map<string, [number, number][]>>, d: number, v: string, ta: number, diff: number): void => {
+        let byV = m.get(d);
+        if (!byV) m.set(d, (byV = new Map()));
+        const arr = byV.get(v);
+        if (arr) arr.push([ta, diff]);
+        else byV.set(v, [[ta, diff]]);
+      };
+      anchors.forEach((_, k) => {
+        for (const [key, tb, db_, bIds] of bEvents[k]!) {
+          const l = aTimes[k]!.get(key);
+          if (!l || l.length > COARSE_MAX_CANDIDATES) continue;
+          for (const [ta, da, aIds] of l) {
+            if (da === db_) continue;
+            if (bIds[fi] !== undefined && aIds[fi] === undefined) add(byA, da, bIds[fi]!, ta, tb - ta);
+            if (aIds[fi] !== undefined && bIds[fi] === undefined) add(byB, db_, aIds[fi]!, ta, tb - ta);
+          }
         }
-      }
+      });
+      for (const m of [byA, byB]) identityFromPairs(m, domains.length, f, IDENTITY_WINDOW_NS, densestWindow).forEach((x, d) => x?.forEach((v, key) => learnt[d]!.set(key, v)));
     });
-    identity = identityFromPairs(byId, domains.length, idField, IDENTITY_WINDOW_NS, densestWindow);
+    if (learnt.some((m) => m.size)) identity = learnt.map((m) => (m.size ? m : undefined));
   }
-  // Candidate pairs per ordered domain pair (A's domain, B's domain): their rel times.
+  // Candidate pairs per ordered domain pair (A's domain, B's domain): their rel times; with a
+  // learnt identity, only pairs that agree with it.
+  const agrees = (d: number, ids: (string | undefined)[]): boolean => {
+    const want = identity?.[d];
+    return !want || idFields.every((f, fi) => ids[fi] === undefined || !want.has(f) || want.get(f) === ids[fi]);
+  };
   const cand = new Map<string, { da: number; db: number; ta: number[]; tb: number[] }>();
   anchors.forEach((_, k) => {
-    for (const [key, tb, db_, id] of bEvents[k]!) {
+    for (const [key, tb, db_, bIds] of bEvents[k]!) {
       const l = aTimes[k]!.get(key);
       // A key shared by many events (an id alone: always 0 at depth 1) says nothing about which pairs belong together.
       if (!l || l.length > COARSE_MAX_CANDIDATES) continue;
       for (let i = 0; i < l.length; i++) {
-        const [ta, da] = l[i]!;
-        if (da === db_) continue;
-        const want = identity?.[da]?.get(idField!);
-        if (want !== undefined && id !== undefined && id !== want) continue;
+        const [ta, da, aIds] = l[i]!;
+        if (da === db_ || !agrees(da, bIds) || !agrees(db_, aIds)) continue;
         const pk = `${da},${db_}`;
         let c = cand.get(pk);
         if (!c) cand.set(pk, (c = { da, db: db_, ta: [], tb: [] }));

@@ -644,6 +644,12 @@ export class Matcher {
     if (!(r.lastT <= t + tol && t >= r.roleLastT[p.role]! && t - r.lastT <= p.within)) return false;
     const wb = this.opts.waitBound;
     if (wb !== undefined && t - r.lastT > wb[p.idx]!) return false;
+    // An event of a domain whose requests all have one identity (a guest's own tapdisk: its minor) is only theirs.
+    const di = this.opts.domainIdentity?.[domain];
+    if (di !== undefined) for (const [f, v] of di) {
+      const rv = r.fields.get(f);
+      if (rv !== undefined && rv !== v) return false;
+    }
     if (vals !== undefined) for (const [pos, f] of this.identPos[p.idx]!) {
       const v = vals[pos];
       if (v !== undefined && r.fields.has(f) && r.fields.get(f) !== v) return false;
@@ -1421,6 +1427,22 @@ export class Matcher {
     }
   }
 
+  /** Registers r in `index` at every point after c whose join keys it now knows (once per point); returns its registration keys. */
+  private registerLater(r: Req, c: number, index: (Map<string, Slot> | null)[], keys: (string | null)[] | null): (string | null)[] | null {
+    for (let j = c + 1; j < this.points.length; j++) {
+      const m = index[j];
+      if (!m) continue;
+      keys ??= new Array(this.points.length).fill(null);
+      if (keys[j] !== null) continue;
+      const k = reqTuple(r, this.points[j]!.joinReq);
+      if (k !== null) {
+        push(m, k, r);
+        keys[j] = k;
+      }
+    }
+    return keys;
+  }
+
   /** Registers r where it now waits, or finishes it. */
   private settle(r: Req): void {
     let c = r.cursor;
@@ -1462,28 +1484,11 @@ export class Matcher {
       push(waiting, key, r);
     }
     r.waitKey = key;
-    // Later `ends` points: register once their keys are known (a chain of one bio never ends its request).
-    if (r.parent === null && !r.detached) for (let j = c + 1; j < this.points.length; j++) {
-      const idx = this.endsIdx[j];
-      if (!idx) continue;
-      r.endsKeys ??= new Array(this.points.length).fill(null);
-      if (r.endsKeys[j] !== null) continue;
-      const k = reqTuple(r, this.points[j]!.joinReq);
-      if (k !== null) {
-        push(idx, k, r);
-        r.endsKeys[j] = k;
-      }
-    }
-    if (r.parent === null && !r.detached) for (let j = c + 1; j < this.points.length; j++) {
-      const idx = this.skipIdx[j];
-      if (!idx) continue;
-      r.skipKeys ??= new Array(this.points.length).fill(null);
-      if (r.skipKeys[j] !== null) continue;
-      const k = reqTuple(r, this.points[j]!.joinReq);
-      if (k !== null) {
-        push(idx, k, r);
-        r.skipKeys[j] = k;
-      }
+    // Later `ends` points, and (profile `skips`) later points that would show a skip: register once
+    // their keys are known (a chain of one bio never ends its request).
+    if (r.parent === null && !r.detached) {
+      r.endsKeys = this.registerLater(r, c, this.endsIdx, r.endsKeys);
+      r.skipKeys = this.registerLater(r, c, this.skipIdx, r.skipKeys);
     }
     if (this.opts.slack > 0 && this.recent[c]!.length) this.fromRecent(r, c, key);
   }

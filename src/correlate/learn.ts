@@ -56,13 +56,20 @@ export function learnFromPass(store: RequestStore, path: ProfilePoint[], profile
       if (k < 0) continue;
       const votes = Array.from({ length: domains }, () => new Map<string, number>());
       const totals = new Array(domains).fill(0) as number[];
+      // Every domain a request has events in votes (a guest, its own tapdisk; dom0, shared, agrees on nothing).
+      const seenD = new Set<number>();
       for (let i = 0; i < store.length; i++) {
         if (store.status(i) === 'orphan') continue;
         const v = store.attrAt(i, k);
-        const d = store.domain(i, 0);
-        if (v === undefined || d < 0) continue;
-        votes[d]!.set(v, (votes[d]!.get(v) ?? 0) + 1);
-        totals[d]!++;
+        if (v === undefined) continue;
+        seenD.clear();
+        for (let p = 0; p < P; p++) {
+          const d = store.domain(i, p);
+          if (d < 0 || seenD.has(d)) continue;
+          seenD.add(d);
+          votes[d]!.set(v, (votes[d]!.get(v) ?? 0) + 1);
+          totals[d]!++;
+        }
       }
       votes.forEach((m, d) => {
         let best: string | undefined;

@@ -127,28 +127,30 @@ describe('Xen traces as real systems make them, request by request against the t
       }
     });
 
-  // Several guests through one dom0 (blkback), each with its own clock, reading the same sectors.
-  for (const guests of [2, 4])
-    for (const depth of [1, 4])
-      it(`blkback, ${guests} guests at depth ${depth}: every guest's requests equal its truth; --filter domid= and --group-by domid`, async () => {
-        const { m, truth, r } = await run({ backend: 'blkback', runs: 3, requests: 30, depth, seed: 2, guests, batching: 'real', drift: { domU7: 20 } }, { groupBy: 'domid' });
-        assert.equal(r.complete, truth.requests.length);
-        const domids = [...new Set(truth.requests.map((q) => q.domid!))].sort((a, b) => a - b).map(String);
-        assert.equal(domids.length, guests);
-        assert.deepEqual(
-          m.groups!.map((g) => g.key),
-          domids,
-        );
-        for (const g of m.groups!) {
-          const mine = truth.requests.filter((q) => String(q.domid) === g.key);
-          assert.equal(g.requests.complete, mine.length, `domid ${g.key}`);
-        }
-        // The same database filtered to one guest: its requests only.
-        const one = await run({ backend: 'blkback', runs: 3, requests: 30, depth, seed: 2, guests, batching: 'real', drift: { domU7: 20 } }, { filters: parseFilters(['domid=7'], loadProfile('xen-blkback')) });
-        assert.equal(
-          one.m.runs.reduce((n, x) => n + x.complete, 0),
-          truth.requests.filter((q) => q.domid === 7).length,
-        );
-        assert.equal(one.m.requests.filtered_out, truth.requests.filter((q) => q.domid !== 7).length);
-      });
+  // Several guests through one dom0, each with its own clock (and with blktap2 its own tapdisk and
+  // clock), reading the same sectors.
+  for (const backend of ['blkback', 'blktap2'] as Backend[])
+    for (const guests of [2, 4])
+      for (const depth of [1, 4])
+        it(`${backend}, ${guests} guests at depth ${depth}: every guest's requests equal its truth; --filter domid= and --group-by domid`, async () => {
+          const { m, truth, r } = await run({ backend, runs: 3, requests: 30, depth, seed: 2, guests, batching: 'real', drift: { domU7: 20 } }, { groupBy: 'domid' });
+          assert.equal(r.complete, truth.requests.length);
+          const domids = [...new Set(truth.requests.map((q) => q.domid!))].sort((a, b) => a - b).map(String);
+          assert.equal(domids.length, guests);
+          assert.deepEqual(
+            m.groups!.map((g) => g.key),
+            domids,
+          );
+          for (const g of m.groups!) {
+            const mine = truth.requests.filter((q) => String(q.domid) === g.key);
+            assert.equal(g.requests.complete, mine.length, `domid ${g.key}`);
+          }
+          // The same database filtered to one guest: its requests only.
+          const one = await run({ backend, runs: 3, requests: 30, depth, seed: 2, guests, batching: 'real', drift: { domU7: 20 } }, { filters: parseFilters(['domid=7'], loadProfile(`xen-${backend}`)) });
+          assert.equal(
+            one.m.runs.reduce((n, x) => n + x.complete, 0),
+            truth.requests.filter((q) => q.domid === 7).length,
+          );
+          assert.equal(one.m.requests.filtered_out, truth.requests.filter((q) => q.domid !== 7).length);
+        });
 });

@@ -74,6 +74,9 @@ export const xenBlktap2: ProfileInput = {
   ...XEN_COMMON,
   name: 'xen-blktap2',
   notifications: KERNEL_NOTIFY,
+  // Each guest's tapdisk is its own process (and clock): its records carry no domid, its tap minor ties them to the guest.
+  labels: [...XEN_COMMON.labels, 'minor'],
+  identity: ['domid', 'minor'],
   description: 'Xen guest → blkback → blktap2 tapdev → tapdisk (xtbuf) and back (src/profiles/builtin/xen-probes.md)',
   points: [
     ...frontHead(),

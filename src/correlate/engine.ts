@@ -1418,7 +1418,10 @@ export class Matcher {
           // being handled (the event then precedes r's previous point, within the clock
           // uncertainty). Either way its time says nothing certain about r: no clock link.
           sent.batched = true;
-          rec.shared = true;
+          // Before r's previous point (seen only within the clock uncertainty): r was pushed while
+          // that wake-up was being handled, it has no received point of its own either.
+          if (rec.hit.t < sent.from) rec.batched = true;
+          else rec.shared = true;
         }
       } else if (!rec.hit && sent.viaSlack) {
         sent.hit = undefined;

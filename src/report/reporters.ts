@@ -80,7 +80,7 @@ function runLines(m: Pick<ReportModel, 'runs'>): string[] {
 }
 
 function groupTitle(g: ReportGroup): string {
-  return g.by === 'op' ? `op ${g.key}` : `size ${g.key === 'unknown' ? g.key : formatBytes(Number(g.key))}`;
+  return g.by === 'op' ? `op ${g.key}` : g.by === 'domid' ? `domid ${g.key}` : `size ${g.key === 'unknown' ? g.key : formatBytes(Number(g.key))}`;
 }
 
 /** What the averages are made of: the filters and what they removed, the tasks whose requests they average, the profile hint. */
@@ -199,7 +199,8 @@ const table: Reporter = {
     }
     lines.push('');
     lines.push(c.bold('clock domains'));
-    for (const d of m.domains) lines.push(`  ${pad(d.name, 12)}${domainText(d)}`);
+    const nameWidth = Math.max(12, ...m.domains.map((d) => d.name.length + 2));
+    for (const d of m.domains) lines.push(`  ${pad(d.name, nameWidth)}${domainText(d)}`);
     lines.push('');
     lines.push(c.bold('data quality'));
     const loss = m.data_quality.lost_events > 0 || m.data_quality.unparsed_lines > 0 || m.requests.incomplete > 0;

@@ -730,6 +730,24 @@ export function correlate(db: Db, profile: Profile, opts: CorrelateOptions = {})
     slack = Math.max(...solved.map((s) => s.uncertainty)) + 1;
   }
 
+  // A domain where requests start that no link places on the reference's clock: several guests
+  // with no trace in common (blktap3, qemu: each guest with its own back end, no dom0 trace). Its
+  // requests cannot be timed against the runs, and would only come out incomplete.
+  if (roles.size > 1) {
+    const islands = new Set<number>();
+    for (let i = 0; i < result.store.length; i++) {
+      if (result.store.status(i) === 'orphan') continue;
+      const d = result.store.domain(i, 0);
+      if (d >= 0 && solved[d]?.method === 'unlinked') islands.add(d);
+    }
+    if (islands.size) {
+      const names = [...islands].map((d) => domains[d]!.name);
+      throw new InputError(
+        `domain${names.length > 1 ? 's' : ''} ${names.join(', ')} start${names.length > 1 ? '' : 's'} requests but no request links ${names.length > 1 ? 'them' : 'it'} with the reference domain ${domains[reference]!.name}: no trace is shared between them (several guests on blktap3 or qemu, each with its own back end and no dom0 trace). Ingest each guest with its back end into a database of its own`,
+      );
+    }
+  }
+
   if (result.seen === 0) {
     const looked = [...new Set(path.flatMap((p) => (Array.isArray(p.event) ? p.event : [p.event]).map((e) => (e === '*' ? (p.match ?? '*') : e))))];
     throw new InputError(`no event in ${db.path} matches profile ${profile.name} (it looks for ${looked.slice(0, 8).join(', ')}${looked.length > 8 ? ', …' : ''}); is this the right profile? \`xtrace summary --db ${db.path}\` shows what the database holds`, db.path);

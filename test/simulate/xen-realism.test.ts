@@ -153,4 +153,10 @@ describe('Xen traces as real systems make them, request by request against the t
           );
           assert.equal(one.m.requests.filtered_out, truth.requests.filter((q) => q.domid !== 7).length);
         });
+
+  it('several guests on blktap3 (no trace in common between them): refused, naming the guest and what to do', async () => {
+    const e = await run({ backend: 'blktap3', runs: 2, requests: 20, depth: 1, seed: 2, guests: 2 }).catch((x: Error) => x);
+    assert.ok(e instanceof Error);
+    assert.match(e.message, /domain domU7 starts requests but no request links it with the reference domain domU5: .*Ingest each guest with its back end into a database of its own/);
+  });
 });

@@ -14,8 +14,6 @@ import type { Truth, TruthRequest } from './truth.js';
 
 /** Id-less points of the Xen paths (the spec's list): their event may be shared and their choice is the rule's. */
 const IDLESS = new Set(['fe_notify', 'be_irq', 'fe_irq', 'td_ring_event', 'td_notify', 'qd_event', 'qd_notify']);
-/** Points of the guest block layer (their events are the stock tracepoints'). */
-const ENDS = new Set(['syscall_enter', 'syscall_exit']);
 
 export interface PerRequestResult {
   complete: number;
@@ -99,7 +97,7 @@ export function checkPerRequest(db: Db, m: ReportModel, truth: Truth, o: { sameC
     // Batched points are absent by design: never present in the truth, and the request is complete.
     for (const b of t.batched ?? []) assert.equal(t.points[b], undefined, `${label}: batched ${b} has a time in the truth`);
     // Stages between id-carrying points, and the total, in the reference clock.
-    const ids = P.map((p, i) => i).filter((i) => !IDLESS.has(P[i]!) || ENDS.has(P[i]!));
+    const ids = P.flatMap((p, i) => (IDLESS.has(p) ? [] : [i]));
     const domOf = (p: string): string => domOfFile.get(t.at![p]!.replace(/[:#]\d+$/, ''))!;
     const tt = (p: string): number => toLocal(truth, ref, t.points[p]!);
     const pairs: [number, number][] = [];

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { BUILTIN_FIELDS } from './fields.js';
 import { DEFAULT_MARKER_MATCH } from './markers.js';
+import { LAYERS } from './layers.js';
 
 const escapeRegex = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
@@ -56,6 +57,11 @@ export const PointSchema = z.strictObject({
   keys: z.array(FieldName).default([]),
   /** Points of one role come from one clock domain within a request (guest, dom0, user ...). */
   role: z.string().regex(/^[A-Za-z0-9_.-]+$/).default('main'),
+  /**
+   * Where the time from this point to the next point of the path is spent, for pictures
+   * (src/profiles/layers.ts): by default the role's layer, or a hand-off between two roles.
+   */
+  layer: z.enum(LAYERS).optional(),
   /** An optional point whose event never occurs in the data is left out of the path. */
   optional: z.boolean().default(false),
   /** May open a request when no request waits for it (e.g. a block request with no syscall). The first point always opens. */

@@ -5,6 +5,7 @@
 import { pctPrecise } from './format.js';
 import type { Breakdown, Tail } from '../analysis/breakdown.js';
 import { COUNTERS } from '../core/counters.js';
+import { rowLayer, type Layer } from '../profiles/layers.js';
 import type { Correlation } from '../correlate/correlate.js';
 import type { Grouping, RunGroup } from '../correlate/runs.js';
 import type { RequestStore } from '../correlate/store.js';
@@ -35,6 +36,8 @@ export interface ReportStage {
   merged: boolean;
   /** The split stages the row covers, in path order (a split stage: itself). */
   spans: string[];
+  /** Where its time is spent (src/profiles/layers.ts): guest-kernel, handoff, host-kernel, userspace, device or other. */
+  layer: Layer;
   /** Of the kept requests of the reported runs, how many have this row (all of them for a split stage when nothing is batched). */
   requests: number;
   mean_ns: number;
@@ -321,6 +324,7 @@ export function breakdownSection(c: Correlation, g: Grouping, b: Breakdown, x: R
         to: s.to,
         merged: s.merged,
         spans: s.spans,
+        layer: rowLayer(c.path, s.fromIndex, s.toIndex),
         requests: s.requests,
         mean_ns: s.meanNs,
         stddev_ns: s.stddevNs,

@@ -4,7 +4,8 @@ import { openDb } from '../../db/db.js';
 import { loadProfile } from '../../profiles/index.js';
 import { analyse } from '../../pipeline/analyse.js';
 import { GROUP_BY, type GroupBy } from '../../pipeline/groups.js';
-import { REPORTERS, type ReporterName } from '../../report/reporters.js';
+import { REPORTERS, type Reporter, type ReporterName } from '../../report/reporters.js';
+import { figuresOf } from '../../pipeline/figures.js';
 import { dataColor, writeOutput } from '../output.js';
 import { dbOption, methodOf, methodOptions, outputOptions, profileOption, type MethodFlags } from '../options.js';
 
@@ -28,6 +29,7 @@ Examples:
   xtrace report -p ./my-profile.json --format markdown
   xtrace report -p linux-block --group-by op                 # one table per direction (R, W …)
   xtrace report -p linux-block --strict                      # CI: a run without a complete request fails
+  xtrace report -p linux-block --format html --out report.html   # pictures, one self-contained page
 Runs are delimited by 'xtrace: run=<label> begin|end' markers (trace_marker or trace_printk); no markers = one run.
 A run with no complete request is listed with why (points without events in it, events lost) and the
 other runs are reported; when no run can be, the refusal says what to change (profile, --domain,
@@ -39,7 +41,8 @@ set_event, buffer_size_kb). The requests are stored either way: SELECT * FROM re
       let text: string;
       try {
         const a = analyse(db, { profile, ...methodOf(o, profile), strict: !!o.strict, ...(o.groupBy ? { groupBy: o.groupBy } : {}) });
-        text = REPORTERS[o.format].render(a.model, dataColor(o.out));
+        const reporter: Reporter = REPORTERS[o.format];
+        text = reporter.render(a.model, dataColor(o.out), reporter.figures ? figuresOf(db, a) : undefined);
       } finally {
         db.close();
       }

@@ -94,7 +94,7 @@ const IRQ: PointInput = {
 function blockPart(bioOpens: boolean): PointInput[] {
   const [, bio, insert, issue] = blockHead('host', false);
   const [complete] = blockTail('host', false);
-  return [{ ...bio!, opens: bioOpens, description: 'a bio is queued by the submitting task (the first one, when the I/O became several)' }, insert!, issue!, IRQ, complete!];
+  return [{ ...bio!, opens: bioOpens, description: 'a bio is queued by the submitting task (the first one, when the I/O became several)' }, insert!, { ...issue!, layer: 'device' }, IRQ, complete!];
 }
 
 const BLOCK_LAYER = { bio: 'bio_queue', complete: 'rq_complete' } as const;
@@ -103,11 +103,8 @@ export const linuxBlock: ProfileInput = {
   xtrace_profile: 1,
   name: 'linux-block',
   description: 'Synchronous read/write syscalls (psync, sync, buffered) from stock tracepoints: syscall → first bio → request → irq → last completion → return',
-  points: [
-    ...blockHead('host', false),
-    IRQ,
-    ...blockTail('host', false),
-  ],
+  // From the issue to the device's interrupt, the time is the device's.
+  points: [...blockHead('host', false).map((p) => (p.name === 'rq_issue' ? { ...p, layer: 'device' as const } : p)), IRQ, ...blockTail('host', false)],
   requires_any: ['bio_queue', 'rq_insert', 'rq_issue', 'rq_complete'],
   orphan_label: 'block I/O without a syscall (readahead, writeback, metadata)',
   block_layer: { ...BLOCK_LAYER, more_bios: 'branch' },

@@ -67,7 +67,8 @@ export const xenBlkback: ProfileInput = {
   name: 'xen-blkback',
   notifications: KERNEL_NOTIFY,
   description: 'Xen guest (blkfront) → dom0 blkback → dom0 block layer (src/profiles/builtin/xen-probes.md)',
-  points: [...frontHead(), ...beStart, ...beEnd, ...frontTail()],
+  // From blkback's submission to the bio's completion: dom0's block layer and the disk.
+  points: [...frontHead(), ...beStart.map((p) => (p.name === 'be_submit' ? { ...p, layer: 'device' as const } : p)), ...beEnd, ...frontTail()],
 };
 
 export const xenBlktap2: ProfileInput = {
@@ -86,7 +87,7 @@ export const xenBlktap2: ProfileInput = {
     // tapdisk's id is the tap ring index, not the guest id.
     up('td_get_req', [], { on: { id: 'idx', op: 'op', sector: 'sector', nsec: 'nsec' } }),
     up('td_issue', [], { on: { id: 'idx' } }),
-    up('td_aio_submit', [], { on: { id: 'idx' } }),
+    up('td_aio_submit', [], { on: { id: 'idx' } }, { layer: 'device' }),
     up('td_aio_done', [], { on: { id: 'idx' } }),
     up('td_rsp', [], { on: { id: 'idx' } }),
     kp('tap_end', 'dom0', [], { on: ['minor', 'idx'] }),
@@ -101,7 +102,8 @@ function userBackend(p: 'td' | 'qd', points: string[]): PointInput[] {
   return [
     up(event!, [], { mode: 'first-after', on: ['domid', 'vdev', 'ring'] }),
     up(getReq!, ['domid'], { on: ['vdev', 'ring', 'id', 'op', 'sector', 'nsec'] }),
-    ...rest.map((n) => up(n, [], { on: BE })),
+    // From the AIO submission to its completion, the time is the device's (through dom0's kernel).
+    ...rest.map((n) => up(n, [], { on: BE }, n.endsWith('_aio_submit') ? { layer: 'device' } : {})),
     up(notify, [], { mode: 'first-after', on: ['domid', 'vdev', 'ring'] }),
   ].map((pt) => ({ ...pt, description: `${p === 'td' ? 'tapdisk3' : 'qemu qdisk'} probe ${pt.name}` }));
 }

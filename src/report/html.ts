@@ -183,11 +183,19 @@ function qualitySection(m: ReportModel): string {
     ...(dq.stray_run_ends.length ? [['end markers without a begin', dq.stray_run_ends.join(', '), true] as const] : []),
     ...(dq.repeated_run_labels.length ? [['run labels used twice (renamed label#2 …)', dq.repeated_run_labels.join(', '), true] as const] : []),
   ] as const;
-  const counters = [...m.diagnostics].sort((a, b) => (SEVERITY_ORDER[a.severity] ?? 3) - (SEVERITY_ORDER[b.severity] ?? 3) || b.count - a.count || (a.code < b.code ? -1 : a.code > b.code ? 1 : 0));
-  const counterRows = counters.map((d) => `<tr class="${d.severity === 'data_loss' || d.severity === 'error' ? 'bad' : ''}"><td><code>${esc(d.code)}</code></td><td>${esc(d.point ?? '')}</td><td>${esc(d.severity)}</td><td class="num">${d.count}</td><td>${esc(d.description)}</td></tr>`);
+  // One row per counter, its points together; data loss first, then by how often.
+  const byCode = new Map<string, { severity: string; description: string; count: number; points: string[] }>();
+  for (const d of m.diagnostics) {
+    const c = byCode.get(d.code) ?? { severity: d.severity, description: d.description, count: 0, points: [] };
+    c.count += d.count;
+    if (d.point) c.points.push(`${d.point} ${d.count}`);
+    byCode.set(d.code, c);
+  }
+  const counters = [...byCode].sort(([a, x], [b, y]) => (SEVERITY_ORDER[x.severity] ?? 3) - (SEVERITY_ORDER[y.severity] ?? 3) || y.count - x.count || (a < b ? -1 : a > b ? 1 : 0));
+  const counterRows = counters.map(([code, d]) => `<tr class="${d.severity === 'data_loss' || d.severity === 'error' ? 'bad' : ''}"><td><code>${esc(code)}</code></td><td>${esc(d.severity)}</td><td class="num">${d.count}</td><td>${esc(d.points.join(', '))}</td><td>${esc(d.description)}</td></tr>`);
   const sources = dq.sources.map((s) => `<tr><td><code>${esc(s.path)}</code></td><td>${esc(s.domain)}</td><td class="num">${s.lost_events}</td><td class="num">${s.unparsed_lines}</td><td class="num">${s.timestamp_resolution_ns >= 1000 ? 'µs' : 'ns'}</td></tr>`);
   return `<h2 id="quality">Data quality</h2>${lossy ? '<p class="warn">Events were lost or lines not understood: requests that lost an event are incomplete and left out of the averages (see below).</p>' : ''}<table><tbody>${facts.map(([k, v, bad]) => `<tr class="${bad ? 'bad' : ''}"><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join('')}</tbody></table>
-<h3>Counters (data loss first)</h3>${counterRows.length ? `<table><thead><tr><th>counter</th><th>point</th><th>severity</th><th class="num">count</th><th>what it means</th></tr></thead><tbody>${counterRows.join('')}</tbody></table>` : '<p class="note">none</p>'}
+<h3>Counters (data loss first)</h3>${counterRows.length ? `<table><thead><tr><th>counter</th><th>severity</th><th class="num">count</th><th>by point</th><th>what it means</th></tr></thead><tbody>${counterRows.join('')}</tbody></table>` : '<p class="note">none</p>'}
 <h3>Sources</h3><table><thead><tr><th>file</th><th>domain</th><th class="num">lost events</th><th class="num">lines not understood</th><th class="num">timestamps</th></tr></thead><tbody>${sources.join('')}</tbody></table>`;
 }
 

@@ -23,14 +23,16 @@ export const ALLOWED: Record<string, readonly string[]> = {
   'src/correlate': ['src/core', 'src/db', 'src/profiles'],
   'src/analysis': ['src/core', 'src/db'],
   'src/report': ['src/core', 'src/analysis', 'src/correlate', 'src/profiles'],
-  'src/pipeline': ['src/core', 'src/db', 'src/profiles', 'src/correlate', 'src/analysis', 'src/report'],
+  'src/pipeline': ['src/core', 'src/db', 'src/profiles', 'src/correlate', 'src/analysis', 'src/report', 'src/export'],
+  // Exporters: the pipeline hands them stored requests (src/export/records.ts); they write a format.
+  'src/export': ['src/core', 'src/profiles', 'src/report'],
   'src/compare': ['src/core', 'src/db', 'src/profiles', 'src/analysis', 'src/pipeline', 'src/report'],
   'src/simulate': ['src/core', 'src/profiles', 'parsers'],
   'src/cli': ['*'],
 };
 
-/** Reporters: they render a model and never reach the database. */
-const REPORTER_FILES = (f: string): boolean => f.startsWith('src/report/') || f === 'src/compare/reporters.ts';
+/** Reporters and exporters: they render what the pipeline gives them and never reach the database. */
+const REPORTER_FILES = (f: string): boolean => f.startsWith('src/report/') || f.startsWith('src/export/') || f === 'src/compare/reporters.ts' || f === 'src/compare/html.ts';
 
 function sourceFiles(dir: string): string[] {
   const out: string[] = [];

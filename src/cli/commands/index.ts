@@ -11,5 +11,6 @@ import { queryCommand } from './query.js';
 import { compareCommand } from './compare.js';
 import { simulateCommand } from './simulate.js';
 import { profilesCommand } from './profiles.js';
+import { exportCommand } from './export.js';
 
-export const COMMANDS: readonly (() => Command)[] = [ingestCommand, summaryCommand, reportCommand, queryCommand, compareCommand, simulateCommand, profilesCommand];
+export const COMMANDS: readonly (() => Command)[] = [ingestCommand, summaryCommand, reportCommand, exportCommand, queryCommand, compareCommand, simulateCommand, profilesCommand];

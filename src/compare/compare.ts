@@ -24,6 +24,7 @@ import { formatNs, formatP, formatSignedNs, pct, pctPrecise } from '../report/fo
 import { mean, sampleVariance } from 'simple-statistics';
 import { InputError } from '../core/errors.js';
 import { bootstrapDeltaCI, holmAdjust, mannWhitneyU, twoSampleSizePerGroup, welchEquivalence, welchTTest, type EquivalenceResult } from '../analysis/significance.js';
+import type { Layer } from '../profiles/layers.js';
 import type { Side } from './sides.js';
 
 export type Verdict = 'regressed' | 'improved' | 'inconclusive' | 'same';
@@ -43,6 +44,8 @@ export interface CompareOptions {
 
 export interface StageComparison {
   name: string;
+  /** Where the stage's time is spent (the reports' `layer`, src/profiles/layers.ts); null for the total. */
+  layer: Layer | null;
   baseline_ns: number;
   candidate_ns: number;
   delta_ns: number;
@@ -110,6 +113,7 @@ export interface Comparison {
 export interface OneSidedStage {
   name: string;
   side: 'baseline' | 'candidate';
+  layer: Layer;
   /** Its mean on that side (mean of the run means: the contribution per kept request). */
   mean_ns: number;
   why: string;
@@ -201,6 +205,7 @@ function measure(name: string, ia: number, ib: number, a: Side, b: Side, o: Comp
   return {
     row: {
       name,
+      layer: a.layers?.[ia] ?? b.layers?.[ib] ?? (name === 'total' ? null : 'other'),
       baseline_ns: base,
       candidate_ns: cand,
       delta_ns: delta,
@@ -293,6 +298,7 @@ export function compare(a: Side, b: Side, o: CompareOptions): Comparison {
       .map(({ name, i }) => ({
         name,
         side: which,
+        layer: side.layers?.[i] ?? 'other',
         mean_ns: mean(side.runMeans[i]!),
         why: `on the ${which} only (a merged stage: requests batched between its points there, not on the ${which === 'baseline' ? 'candidate' : 'baseline'}): not compared; the total and the stages of both sides decide`,
       }));

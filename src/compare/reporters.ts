@@ -1,10 +1,13 @@
 /**
  * Comparison reporters, plain objects in one registry: table (terminal), markdown (for
- * $GITHUB_STEP_SUMMARY), json (the versioned contract), junit (one testcase per stage).
+ * $GITHUB_STEP_SUMMARY), json (the versioned contract), junit (one testcase per stage), html (the
+ * file a CI job uploads beside the Markdown: the same table and reasons, with pictures, html.ts).
  */
 import type { ChalkInstance } from 'chalk';
 import { formatNs, formatP, formatSignedNs, pct, pctPrecise, signedPct, toJson } from '../report/format.js';
+import { esc, page } from '../report/svg.js';
 import type { Comparison, StageComparison, Verdict } from './compare.js';
+import { compareBars, compareIntervals } from './html.js';
 
 export interface CompareReporter {
   readonly name: string;
@@ -37,6 +40,18 @@ function reasons(c: Comparison, name: (n: string) => string): string[] {
     .map((r) => `${name(r.name)}: ${r.verdict}: ${r.why}`);
 }
 
+/** The headings of the table's number columns (markdown and html), after the stage's name. */
+function numberHeads(c: Comparison): string[] {
+  return ['baseline', 'candidate', 'delta', 'Δ%', 'p (runs)', 'p (Holm)', 'p (requests)', '95% CI of delta', `${pctPrecise(c.options.equivalence_level)} interval (± size that matters)`];
+}
+/** A row's number columns (markdown and html), as numberHeads names them. */
+function numberCells(r: StageComparison): string[] {
+  const interval = (v: [number, number] | null): string => (v ? `${formatSignedNs(v[0])} … ${formatSignedNs(v[1])}` : '–');
+  const ci = r.ci_ns ? `${interval(r.ci_ns)} (${r.ci_unit})` : '–';
+  const eq = r.equivalence_ci_ns ? `${interval(r.equivalence_ci_ns)} (±${formatNs(r.margin_ns)}, ${r.equivalence_unit})` : '–';
+  return [formatNs(r.baseline_ns), formatNs(r.candidate_ns), formatSignedNs(r.delta_ns), signedPct(r.delta_pct), formatP(r.p_value), formatP(r.p_adjusted), formatP(r.p_value_requests), ci, eq];
+}
+
 const table: CompareReporter = {
   name: 'table',
   description: 'aligned text (colour on a terminal)',
@@ -65,14 +80,10 @@ const markdown: CompareReporter = {
   description: 'a table for $GITHUB_STEP_SUMMARY or a PR comment',
   render(c) {
     const out = [`### xtrace compare: \`${c.profile}\` — ${MARK[c.verdict]}`, '', headline(c) + '.', ''];
-    const level = pctPrecise(c.options.equivalence_level);
-    out.push(`| stage | baseline | candidate | delta | Δ% | p (runs) | p (Holm) | p (requests) | 95% CI of delta | ${level} interval (± size that matters) | verdict |`, '|---|---:|---:|---:|---:|---:|---:|---:|---|---|---|');
-    const interval = (v: [number, number] | null): string => (v ? `${formatSignedNs(v[0])} … ${formatSignedNs(v[1])}` : '–');
+    out.push(`| stage | ${numberHeads(c).join(' | ')} | verdict |`, '|---|---:|---:|---:|---:|---:|---:|---:|---|---|---|');
     for (const r of rows(c)) {
-      const ci = r.ci_ns ? `${interval(r.ci_ns)} (${r.ci_unit})` : '–';
-      const eq = r.equivalence_ci_ns ? `${interval(r.equivalence_ci_ns)} (±${formatNs(r.margin_ns)}, ${r.equivalence_unit})` : '–';
       const name = r.name === 'total' ? '**total**' : `\`${r.name}\``;
-      out.push(`| ${name} | ${formatNs(r.baseline_ns)} | ${formatNs(r.candidate_ns)} | ${formatSignedNs(r.delta_ns)} | ${signedPct(r.delta_pct)} | ${formatP(r.p_value)} | ${formatP(r.p_adjusted)} | ${formatP(r.p_value_requests)} | ${ci} | ${eq} | ${MARK[r.verdict]} |`);
+      out.push(`| ${name} | ${numberCells(r).join(' | ')} | ${MARK[r.verdict]} |`);
     }
     const why = reasons(c, (n) => `\`${n}\``);
     if (why.length) out.push('', ...why.map((w) => `- ${w}`));
@@ -118,5 +129,48 @@ const junit: CompareReporter = {
   },
 };
 
-export const COMPARE_REPORTERS = { table, markdown, json, junit } as const satisfies Record<string, CompareReporter>;
+/** A verdict as a coloured badge (the page's `verdict-…` classes). */
+function badge(v: Verdict, text: string = v): string {
+  return `<span class="verdict verdict-${v}">${esc(text)}</span>`;
+}
+
+const html: CompareReporter = {
+  name: 'html',
+  description: 'a self-contained page (no network): the verdict coloured, baseline and candidate as stacked bars, per stage the interval of the change against the size that matters, the table and the reasons',
+  render(c) {
+    // Numbers do not break between value and unit.
+    const cell = (t: string, num = false): string => (num ? `<td class="num">${esc(t).replace(/ /g, '&nbsp;')}</td>` : `<td>${esc(t)}</td>`);
+    const list = (items: string[], cls = ''): string => (items.length ? `<ul${cls ? ` class="${cls}"` : ''}>${items.map((i) => `<li>${esc(i)}</li>`).join('')}</ul>` : '');
+    const source = (side: 'baseline' | 'candidate'): string => `${side}: ${c[side].source} (${c[side].kind}, ${c[side].runs} runs)`;
+    const body = [
+      `<h1>xtrace compare · profile <code>${esc(c.profile)}</code> ${badge(c.verdict, c.verdict.toUpperCase())}</h1>`,
+      `<p class="headline">${esc(headline(c))}</p>`,
+      ...excludedLines(c).map((l) => `<p class="warn">${esc(l)}</p>`),
+      '<h2>Baseline and candidate</h2>',
+      compareBars(c),
+      '<h2>Change per stage</h2>',
+      compareIntervals(c),
+      '<h2>Table</h2>',
+      '<table class="compare">',
+      `<tr><th>stage</th>${numberHeads(c)
+        .map((h, k) => `<th${k < 7 ? ' class="num"' : ''}>${esc(h)}</th>`)
+        .join('')}<th>verdict</th></tr>`,
+      ...rows(c).map(
+        (r) =>
+          `<tr class="verdict-row-${r.verdict}" data-stage="${esc(r.name)}"><td>${r.name === 'total' ? '<strong>total</strong>' : `<code>${esc(r.name)}</code>`}</td>${numberCells(r)
+            .map((t, k) => cell(t, k < 7))
+            .join('')}<td>${badge(r.verdict)}</td></tr>`,
+      ),
+      '</table>',
+      ...(reasons(c, (n) => n).length ? ['<h2>Why</h2>', list(reasons(c, (n) => n))] : []),
+      ...(oneSidedLines(c, (n) => n).length ? ['<h2>Stages of one side only</h2>', list(oneSidedLines(c, (n) => n), 'note')] : []),
+      '<h2>Sources</h2>',
+      list([source('baseline'), source('candidate')]),
+      `<footer>${esc(`xtrace compare: threshold ${pct(c.options.threshold)}, floor ${c.options.floor_ns} ns, alpha ${c.options.alpha} (Holm), --warmup ${c.options.warmup} --trim ${c.options.trim} --trim-by ${c.options.trim_by}`)}</footer>`,
+    ];
+    return page(`xtrace compare: ${c.profile}: ${c.verdict}`, body.join('\n'));
+  },
+};
+
+export const COMPARE_REPORTERS = { table, markdown, json, junit, html } as const satisfies Record<string, CompareReporter>;
 export type CompareFormat = keyof typeof COMPARE_REPORTERS;

@@ -9,7 +9,8 @@ import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } fro
 import { openDb } from '../db/db.js';
 import { InputError } from '../core/errors.js';
 import type { BreakdownOptions } from '../analysis/breakdown.js';
-import { loadProfile, type Profile } from '../profiles/index.js';
+import { builtinProfileDocument, loadProfile, type Profile, type ProfilePoint } from '../profiles/index.js';
+import { rowLayer, type Layer } from '../profiles/layers.js';
 import { analyse } from '../pipeline/analyse.js';
 import { parseFilters } from '../pipeline/filters.js';
 import type { ReportModel } from '../report/model.js';
@@ -30,6 +31,8 @@ export interface Side {
    * domain, else the sum over its stages (a bound).
    */
   clockUncertaintyNs: number[];
+  /** [name]: where the stage's time is spent (the report's `layer`; null for the total). Absent: not known (all 'other'). */
+  layers?: (Layer | null)[];
   /** [name]: the kept per-request latencies, 0 for a request without the stage (database sides only). */
   requests: Float64Array[] | null;
   runs: number;
@@ -88,16 +91,53 @@ export function loadSides(baseline: string, candidate: string, o: SideOptions): 
   return [a, load(candidate)];
 }
 
-function fromJson(path: string, o: SideOptions): Side {
+/**
+ * A saved `xtrace report --format json`, checked (version 1, with stages, runs and a profile), with
+ * every stage's `layer`: a report from before layers existed gets them from the built-in profile
+ * of its name (its `points` are the path), else 'other'. Refuses, naming the file, anything else.
+ */
+export function readReport(path: string): ReportModel {
+  const what = 'expected the output of `xtrace report --format json`, version 1';
+  let text: string;
+  try {
+    if (statSync(path).isDirectory()) throw new InputError(`${path}: is a directory, not a report (${what})`, path);
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+    throw new InputError(`${path}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, path);
+  }
+  if (!text.trimStart().startsWith('{')) throw new InputError(`${path}: not an xtrace report (${what})`, path);
   let m: ReportModel;
   try {
-    m = JSON.parse(readFileSync(path, 'utf8')) as ReportModel;
+    m = JSON.parse(text) as ReportModel;
   } catch (e) {
-    throw new InputError(`${path}: not valid JSON (${(e as Error).message})`, path);
+    // (The parser's message may quote the file: one line, no control characters.)
+    throw new InputError(`${path}: not valid JSON (${(e as Error).message.replace(/[\u0000-\u001f\u007f]+/g, ' ')})`, path);
   }
-  if (m.version !== 1 || !Array.isArray(m.stages) || !Array.isArray(m.runs) || typeof m.profile !== 'string') {
-    throw new InputError(`${path}: not an xtrace report (expected the output of \`xtrace report --format json\`, version 1)`, path);
+  if (m.version !== 1 || !Array.isArray(m.stages) || !Array.isArray(m.runs) || typeof m.profile !== 'string' || !Array.isArray(m.points) || typeof m.method !== 'object' || m.method === null) {
+    throw new InputError(`${path}: not an xtrace report (${what})`, path);
   }
+  withLayers(m);
+  return m;
+}
+
+/** Fills in the `layer` of the stages (and of the groups' stages) of a report saved before layers existed. */
+function withLayers(m: ReportModel): void {
+  const all = [m.stages, ...(m.groups ?? []).map((g) => g.stages)].flat();
+  if (all.every((s) => typeof s.layer === 'string')) return;
+  const builtin = builtinProfileDocument(m.profile) ? loadProfile(m.profile).points : [];
+  const path = m.points.map((n) => builtin.find((p) => p.name === n));
+  for (const s of all) {
+    if (typeof s.layer === 'string') continue;
+    const from = m.points.indexOf(s.from);
+    const to = m.points.indexOf(s.to);
+    const span = from >= 0 && to > from ? path.slice(from, to + 1) : [];
+    s.layer = span.length && span.every((p) => p !== undefined) ? rowLayer(span as ProfilePoint[], 0, span.length - 1) : 'other';
+  }
+}
+
+function fromJson(path: string, o: SideOptions): Side {
+  const m = readReport(path);
   const names = [...m.stages.map((s) => s.name), 'total'];
   // (A saved report from before excluded_runs existed has none.)
   const excludedRuns = (m.excluded_runs ?? []).map((e) => ({ run: e.run, why: e.why }));
@@ -113,6 +153,7 @@ function fromJson(path: string, o: SideOptions): Side {
     names,
     runMeans: names.map((n) => m.runs.map((r) => (n === 'total' ? r.total_ns : r.stages_ns[n]!))),
     clockUncertaintyNs: clockUncertainty(m),
+    layers: layersOf(m),
     requests: null,
     runs: m.runs.length,
     excludedRuns,
@@ -139,6 +180,7 @@ function fromDb(path: string, o: SideOptions): Side {
       names,
       runMeans: names.map((n) => m.runs.map((r) => (n === 'total' ? r.total_ns : r.stages_ns[n]!))),
       clockUncertaintyNs: clockUncertainty(m),
+      layers: layersOf(m),
       requests,
       runs: m.runs.length,
       excludedRuns: m.excluded_runs.map((e) => ({ run: e.run, why: e.why })),
@@ -158,6 +200,11 @@ function clockUncertainty(m: ReportModel): number[] {
   const last = split[split.length - 1];
   const total = !first || !last || first.from_domain === last.to_domain ? 0 : split.reduce((a, s) => a + (s.uncertainty_ns ?? 0), 0);
   return [...stages, total];
+}
+
+/** Side.layers of a report: per stage, then null for the total. */
+function layersOf(m: ReportModel): (Layer | null)[] {
+  return [...m.stages.map((s) => s.layer), null];
 }
 
 function concat(parts: Float64Array[]): Float64Array {

@@ -62,6 +62,15 @@ export function stageColors(stages: readonly { name: string; layer: Layer }[]): 
   return out;
 }
 
+/**
+ * The colour key of a stage drawn beside other profiles' stages: one name may be in two layers
+ * (`syscall_enter->bio_queue` is a host-kernel stage on bare metal, a guest-kernel one in a Xen
+ * guest) and is then two colours.
+ */
+export function stageColorKey(s: { name: string; layer: Layer }): string {
+  return `${s.layer} ${s.name}`;
+}
+
 /** Black or white text, whichever reads on an `hsl(h s% l%)` fill. */
 function textOn(fill: string): string {
   const m = /(\d+(?:\.\d+)?)%\)$/.exec(fill);

@@ -12,5 +12,6 @@ import { compareCommand } from './compare.js';
 import { simulateCommand } from './simulate.js';
 import { profilesCommand } from './profiles.js';
 import { exportCommand } from './export.js';
+import { chartCommand } from './chart.js';
 
-export const COMMANDS: readonly (() => Command)[] = [ingestCommand, summaryCommand, reportCommand, exportCommand, queryCommand, compareCommand, simulateCommand, profilesCommand];
+export const COMMANDS: readonly (() => Command)[] = [ingestCommand, summaryCommand, reportCommand, exportCommand, queryCommand, compareCommand, chartCommand, simulateCommand, profilesCommand];

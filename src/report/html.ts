@@ -122,8 +122,10 @@ function distributionsSection(m: ReportModel, f: Figures, colors: Map<string, st
 function eventText(p: SlowRequest['points'][number]): string {
   if (p.at_ns === null) return `${p.point}: absent (batched)`;
   const where = p.source ? `${p.source.split('/').pop()}:${p.line}` : '?';
-  const task = p.task !== null ? `${p.task}${p.pid !== null ? `-${p.pid}` : ''}` : 'task ?';
-  return `${p.point} at +${formatNs(p.at_ns)} [${p.domain ?? '?'}] ${task} CPU ${p.cpu ?? '?'} ${where}: ${p.event ?? ''} ${p.args ?? ''}`.trimEnd();
+  // An xtbuf record has no CPU (and a trace may print no task): only what the source says.
+  const task = p.task !== null ? ` ${p.task}${p.pid !== null ? `-${p.pid}` : ''}` : '';
+  const cpu = p.cpu !== null ? ` CPU ${p.cpu}` : '';
+  return `${p.point} at +${formatNs(p.at_ns)} [${p.domain ?? '?'}]${task}${cpu} ${where}: ${p.event ?? ''} ${p.args ?? ''}`.trimEnd();
 }
 
 function slowestSection(f: Figures, colors: Map<string, string>): string {

@@ -75,11 +75,8 @@ function barOf(item: ChartReport): Bar {
     label: item.label,
     // Its total, and its profile unless the label is the profile.
     sublabel: item.label === m.profile ? formatNs(m.total.mean_ns) : `${m.profile} · ${formatNs(m.total.mean_ns)}`,
-    // The share inside a segment, unless an error bar may cross it (its own, at its end, or the previous stage's, at its start).
-    segments: m.stages.map((s, k) => {
-      const crossed = uncertaintyOf(s) > 0 || (k > 0 && uncertaintyOf(m.stages[k - 1]!) > 0);
-      return { name: s.name, colorKey: stageColorKey(s), value: s.mean_ns, uncertainty: uncertaintyOf(s), tip: stageTip(item.label, s), ...(crossed ? {} : { inside: pct(s.share) }) };
-    }),
+    // The share inside a segment (stackedBars leaves it out where an error bar would cross it).
+    segments: m.stages.map((s) => ({ name: s.name, colorKey: stageColorKey(s), value: s.mean_ns, uncertainty: uncertaintyOf(s), tip: stageTip(item.label, s), inside: pct(s.share) })),
   };
 }
 

@@ -170,19 +170,28 @@ export function stackedBars(bars: readonly Bar[], o: StackedBarsOptions): string
     out.push(`<g class="bar${b.className ? ' ' + esc(b.className) : ''}" data-bar="${esc(b.label)}">`);
     out.push(`<text class="label" x="${px(labelW - 8)}" y="${px(y + (b.sublabel ? barH / 2 - 2 : barH / 2 + 4))}" text-anchor="end">${esc(b.label)}</text>`);
     if (b.sublabel) out.push(`<text class="sublabel" x="${px(labelW - 8)}" y="${px(y + barH / 2 + 11)}" text-anchor="end">${esc(b.sublabel)}</text>`);
+    // Where each segment and each error bar lies, first: a share written inside a segment must not meet an error bar.
     let at = 0;
+    const placed = b.segments.map((seg) => {
+      const v = Math.max(0, seg.value);
+      const p = { seg, x0: x(at), x1: x(at + v), end: at + v };
+      at += v;
+      return p;
+    });
+    const spans = placed.filter((p) => p.seg.uncertainty && p.seg.uncertainty > 0).map((p) => [x(p.end - p.seg.uncertainty!), x(p.end + p.seg.uncertainty!)] as const);
     const whiskers: string[] = [];
-    for (const s of b.segments) {
-      const v = Math.max(0, s.value);
-      const x0 = x(at);
-      const x1 = x(at + v);
+    for (const { seg: s, x0, x1, end } of placed) {
       const fill = o.colors.get(s.colorKey ?? s.name) ?? '#999';
       out.push(`<rect class="seg" data-stage="${esc(s.name)}" x="${px(x0)}" y="${px(y)}" width="${px(Math.max(0, x1 - x0))}" height="${px(barH)}" fill="${fill}"><title>${esc(s.tip)}</title></rect>`);
-      if (s.inside && textWidth(s.inside, 11) + 6 < x1 - x0) out.push(`<text class="inside" x="${px((x0 + x1) / 2)}" y="${px(y + barH / 2 + 4)}" text-anchor="middle" fill="${textOn(fill)}">${esc(s.inside)}</text>`);
-      at += v;
+      if (s.inside) {
+        const w = textWidth(s.inside, 11) + 6;
+        const cx = (x0 + x1) / 2;
+        const clear = !spans.some(([lo, hi]) => lo - 3 < cx + w / 2 && hi + 3 > cx - w / 2);
+        if (w < x1 - x0 && clear) out.push(`<text class="inside" x="${px(cx)}" y="${px(y + barH / 2 + 4)}" text-anchor="middle" fill="${textOn(fill)}">${esc(s.inside)}</text>`);
+      }
       if (s.uncertainty && s.uncertainty > 0) {
-        const lo = x(at - s.uncertainty);
-        const hi = x(at + s.uncertainty);
+        const lo = x(end - s.uncertainty);
+        const hi = x(end + s.uncertainty);
         const cy = y + barH / 2;
         whiskers.push(
           `<g class="err" data-stage="${esc(s.name)}"><line x1="${px(lo)}" y1="${px(cy)}" x2="${px(hi)}" y2="${px(cy)}"/><line x1="${px(lo)}" y1="${px(cy - 5)}" x2="${px(lo)}" y2="${px(cy + 5)}"/><line x1="${px(hi)}" y1="${px(cy - 5)}" x2="${px(hi)}" y2="${px(cy + 5)}"/><title>${esc(`${s.name}: clock uncertainty ±${formatNs(s.uncertainty)}`)}</title></g>`,

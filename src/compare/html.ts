@@ -62,16 +62,22 @@ export function compareBars(c: Comparison): string {
   return `${figure}\n${legend(layerLegend(layers))}`;
 }
 
-/** The interval drawn for a row: the bootstrap interval of the delta when there is one, else the equivalence interval. */
+/**
+ * The interval drawn for a row: the bootstrap interval of the delta when there is one, else the
+ * equivalence interval (already widened by the clock uncertainty); a bootstrap interval of a stage
+ * across clock domains is widened by ± its clock uncertainty, as the verdict is: a narrow line
+ * inside the band must not suggest `same` when the clocks cannot tell.
+ */
 function intervalOf(r: StageComparison): [number, number] | null {
-  return r.ci_ns ?? r.equivalence_ci_ns;
+  if (r.ci_ns) return r.clock_uncertainty_ns > 0 ? [r.ci_ns[0] - r.clock_uncertainty_ns, r.ci_ns[1] + r.clock_uncertainty_ns] : r.ci_ns;
+  return r.equivalence_ci_ns;
 }
 
 /** Per stage, the total first: the delta and its interval against ± the size that matters, coloured by verdict. */
 export function compareIntervals(c: Comparison): string {
   const rows: IntervalRow[] = [{ ...c.total, name: 'total' }, ...c.stages].map((r) => {
     const iv = intervalOf(r);
-    const unit = r.ci_ns ? `95% bootstrap interval over ${r.ci_unit}` : r.equivalence_ci_ns ? `${pctPrecise(c.options.equivalence_level)} interval over ${r.equivalence_unit}` : 'no interval';
+    const unit = r.ci_ns ? `95% bootstrap interval over ${r.ci_unit}${r.clock_uncertainty_ns > 0 ? `, widened by the clocks' ±${formatNs(r.clock_uncertainty_ns)}` : ''}` : r.equivalence_ci_ns ? `${pctPrecise(c.options.equivalence_level)} interval over ${r.equivalence_unit}` : 'no interval';
     return {
       label: r.name,
       estimate: r.delta_ns,
@@ -82,5 +88,5 @@ export function compareIntervals(c: Comparison): string {
     };
   });
   const figure = intervals(rows, { width: WIDTH, title: `Change per stage of ${c.profile}: candidate − baseline`, figure: 'compare-intervals' });
-  return `${figure}\n<p class="note">${esc('Dot: the change (candidate − baseline); line: its 95% bootstrap interval (or, without one, the equivalence interval); grey band: ± the size that matters; colour: the verdict.')}</p>`;
+  return `${figure}\n<p class="note">${esc('Dot: the change (candidate − baseline); line: its 95% bootstrap interval (or, without one, the equivalence interval), widened by the clock uncertainty of a stage across clock domains; grey band: ± the size that matters; colour: the verdict.')}</p>`;
 }

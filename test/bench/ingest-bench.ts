@@ -6,6 +6,8 @@
  * 2. Times `xtrace ingest` on it (fresh db): MB/s, events/s, peak RSS (the child's own maxRSS).
  * 3. Exports the same events pre-split as TSV and times the sqlite3 shell's `.mode tabs` +
  *    `.import` of them into a table of the same columns; prints the ratio xtrace / sqlite3.
+ * 4. Times `xtrace report` (correlate and store every request) and `xtrace export --format
+ *    chrome-json` of every stored request (and of the first 1000: peak RSS must not grow with them).
  * Generated data lives in bench-data/ (git-ignored) and is reused when already there.
  */
 import { spawnSync } from 'node:child_process';
@@ -108,6 +110,20 @@ async function main(): Promise<void> {
   const model = JSON.parse(readFileSync(rep, 'utf8')) as { requests: { total: number; complete: number }; runs: unknown[] };
   rmSync(rep, { force: true });
 
+  // The export streams: its peak RSS with every request should be that of the first thousand.
+  const exported = (limit: number | null): { secs: number; rssKb: number; line: string; bytes: number } => {
+    console.error(`bench: xtrace export --format chrome-json${limit ? ` --limit ${limit}` : ''} …`);
+    const out = join(dataDir, 'trace.json');
+    const e = run('/usr/bin/time', ['-f', '%M', process.execPath, cli, 'export', '--db', db, '--out', out, ...(limit ? ['--limit', String(limit)] : [])]);
+    if (e.status !== 0) throw new Error(`xtrace export failed: ${e.stderr}`);
+    const lines = e.stderr.trim().split('\n');
+    const bytes = statSync(out).size;
+    rmSync(out, { force: true });
+    return { secs: e.secs, rssKb: Number(lines.pop()), line: lines.pop() ?? '', bytes };
+  };
+  const few = exported(1000);
+  const all = exported(null);
+
   const mbs = size / 1e6 / x.secs;
   const evs = f.events / x.secs;
   const rows = [
@@ -118,6 +134,8 @@ async function main(): Promise<void> {
     ['targets', '≥ 80 MB/s, ≥ 700k events/s, ratio ≤ 1.0, peak RSS ≤ 400 MiB'],
     ['xtrace report (linux-block)', `${r.secs.toFixed(2)} s  ${model.requests.total} requests (${model.requests.complete} complete, ${model.runs.length} runs)  ${(model.requests.total / r.secs / 1e3).toFixed(0)}k requests/s  peak RSS ${(repRssKb / 1024).toFixed(0)} MiB`],
     ['targets', '≤ 15 s, peak RSS ≤ 400 MB'],
+    ['xtrace export (chrome-json, all)', `${all.secs.toFixed(2)} s  ${(all.bytes / 1e6).toFixed(0)} MB written  peak RSS ${(all.rssKb / 1024).toFixed(0)} MiB  (${all.line.replace(/^[^:]*: /, '')})`],
+    ['xtrace export --limit 1000', `${few.secs.toFixed(2)} s  ${(few.bytes / 1e6).toFixed(1)} MB written  peak RSS ${(few.rssKb / 1024).toFixed(0)} MiB`],
   ];
   for (const [k, v] of rows) console.log(`${k!.padEnd(34)} ${v}`);
 }

@@ -112,8 +112,9 @@ export async function ingestFile(db: Db, input: IngestInput, opts: IngestOptions
       throw new InputError(`${path}: ${e.code === 'ENOENT' ? 'no such file' : e.message}`, path);
     });
     if (st.isDirectory()) throw new InputError(`${path}: is a directory; give the trace files inside it`, path);
-    total = st.size;
-    if (total === 0) throw new InputError(`${path}: empty file, not a trace`, path);
+    // tracefs files (`trace`, `per_cpu/cpuN/trace`), pipes and /dev/fd/N report size 0 and still hold
+    // data: they are read as streams (size unknown); a file that gives no byte is refused below as empty.
+    total = st.size > 0 ? st.size : null;
   }
 
   let bytesRead = 0;

@@ -109,7 +109,9 @@ export async function ingestFile(db: Db, input: IngestInput, opts: IngestOptions
   let total: number | null = null;
   if (!input.stream) {
     const st = await fsp.stat(path).catch((e: NodeJS.ErrnoException) => {
-      throw new InputError(`${path}: ${e.code === 'ENOENT' ? 'no such file' : e.message}`, path);
+      // A tracefs path whose file is missing: tracefs is most likely not mounted.
+      const tracefs = e.code === 'ENOENT' && /^\/sys\/kernel\/(debug\/)?tracing\//.test(path) ? ' (is tracefs mounted? mount -t tracefs nodev /sys/kernel/tracing, as root)' : '';
+      throw new InputError(`${path}: ${e.code === 'ENOENT' ? 'no such file' : e.message}${tracefs}`, path);
     });
     if (st.isDirectory()) throw new InputError(`${path}: is a directory; give the trace files inside it`, path);
     // tracefs files (`trace`, `per_cpu/cpuN/trace`), pipes and /dev/fd/N report size 0 and still hold

@@ -28,6 +28,8 @@ export const ALLOWED: Record<string, readonly string[]> = {
   'src/export': ['src/core', 'src/profiles', 'src/report'],
   'src/compare': ['src/core', 'src/db', 'src/profiles', 'src/analysis', 'src/pipeline', 'src/report'],
   'src/simulate': ['src/core', 'src/profiles', 'parsers'],
+  // Recording: tracefs (files, mount) and the workload; the profile's events (and the block layer's, from the correlation).
+  'src/record': ['src/core', 'src/profiles', 'src/correlate'],
   'src/cli': ['*'],
 };
 

@@ -13,5 +13,6 @@ import { simulateCommand } from './simulate.js';
 import { profilesCommand } from './profiles.js';
 import { exportCommand } from './export.js';
 import { chartCommand } from './chart.js';
+import { recordCommand } from './record.js';
 
-export const COMMANDS: readonly (() => Command)[] = [ingestCommand, summaryCommand, reportCommand, exportCommand, queryCommand, compareCommand, chartCommand, simulateCommand, profilesCommand];
+export const COMMANDS: readonly (() => Command)[] = [recordCommand, ingestCommand, summaryCommand, reportCommand, exportCommand, queryCommand, compareCommand, chartCommand, simulateCommand, profilesCommand];

@@ -8,10 +8,11 @@
  * Data goes to stdout; messages and progress go to stderr.
  */
 import { Command, CommanderError } from 'commander';
-import { InterruptedError, XtraceError } from '../core/errors.js';
+import { InterruptedError, UsageError, XtraceError } from '../core/errors.js';
 import { XTRACE_VERSION } from '../core/version.js';
 import { errColor, OutputClosed } from './output.js';
 import { COMMANDS } from './commands/index.js';
+import { setBusyPolicy } from '../db/db.js';
 
 function program(): Command {
   const p = new Command('xtrace')
@@ -40,6 +41,11 @@ function failure(e: unknown): number {
     process.stderr.write(errColor.red('error: ') + e.message + '\n');
     return 2;
   }
+  // Another process kept the database locked past the busy timeout in the middle of a statement.
+  if (/^SQLITE_(BUSY|LOCKED)/.test((e as { code?: string })?.code ?? '')) {
+    process.stderr.write(errColor.red('error: ') + `the database is busy: another process kept it locked for more than ${Math.round(busyTimeoutMs / 1000)} s; try again when it has finished (XTRACE_BUSY_TIMEOUT_MS waits longer)\n`);
+    return 2;
+  }
   process.stderr.write(errColor.red('internal error: ') + ((e as Error)?.message ?? String(e)) + ' (set XTRACE_DEBUG=1 for the stack; please report it)\n');
   if (process.env['XTRACE_DEBUG']) process.stderr.write(String((e as Error)?.stack) + '\n');
   return 2;
@@ -51,7 +57,14 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   throw e;
 });
 
+// Several xtrace processes may share a database: a second one waits for the first one's write,
+// says so on stderr, and gives up after XTRACE_BUSY_TIMEOUT_MS (default 10 minutes).
+const busyEnv = process.env['XTRACE_BUSY_TIMEOUT_MS'];
+const busyTimeoutMs = busyEnv !== undefined && /^\d+$/.test(busyEnv) ? Number(busyEnv) : 10 * 60_000;
+setBusyPolicy({ timeoutMs: busyTimeoutMs, onWait: (m) => process.stderr.write(errColor.yellow('waiting: ') + m + '\n') });
+
 try {
+  if (busyEnv !== undefined && !/^\d+$/.test(busyEnv)) throw new UsageError(`XTRACE_BUSY_TIMEOUT_MS=${busyEnv}: expected a whole number of milliseconds`);
   await program().parseAsync(process.argv);
 } catch (e) {
   process.exitCode = failure(e);

@@ -87,8 +87,9 @@ class SqliteDb implements Db {
   transaction<T>(fn: () => T): T {
     return this.db.transaction(fn)();
   }
+  /** Starts a write transaction (IMMEDIATE: the write lock now, waiting for another writer with a word). */
   begin(): void {
-    this.db.exec('BEGIN');
+    waitingFor(this.db, this.path, 'writing', () => this.db.exec('BEGIN IMMEDIATE'));
   }
   commit(): void {
     this.db.exec('COMMIT');
@@ -117,11 +118,55 @@ export interface OpenOptions {
   readonly?: boolean;
 }
 
+/**
+ * Several processes share a database: one writes at a time (an ingest holds its write for the
+ * whole file), the others wait for it, up to `timeoutMs`, saying once that they wait (`onWait`,
+ * the CLI prints it on stderr). Giving up is a BusyError naming the database, never an internal error.
+ */
+const busy = { timeoutMs: 10 * 60_000, onWait: (_message: string): void => {} };
+
+/** How long to wait for another process's write, and what to say when waiting starts (the CLI sets both). */
+export function setBusyPolicy(p: { timeoutMs?: number; onWait?: (message: string) => void }): void {
+  if (p.timeoutMs !== undefined) busy.timeoutMs = p.timeoutMs;
+  if (p.onWait) busy.onWait = p.onWait;
+}
+
+/** Another process held the database longer than the busy timeout. */
+export class BusyError extends InputError {}
+
+function busyError(path: string): BusyError {
+  return new BusyError(`${path}: another process has been writing it for more than ${Math.round(busy.timeoutMs / 1000)} s; try again when it has finished (XTRACE_BUSY_TIMEOUT_MS waits longer)`, path);
+}
+
+const isBusy = (e: unknown): boolean => /^SQLITE_(BUSY|LOCKED)/.test((e as { code?: string }).code ?? '');
+
+/**
+ * Runs `step` at once; when another process holds the lock it needs, says so once and runs it
+ * again waiting up to the busy timeout (SQLite's own busy handler waits without a word).
+ */
+function waitingFor<T>(raw: Database.Database, path: string, what: string, step: () => T): T {
+  raw.pragma('busy_timeout = 0');
+  try {
+    return step();
+  } catch (e) {
+    if (!isBusy(e)) throw e;
+    busy.onWait(`${path}: another process is writing it; waiting for it to finish before ${what} (up to ${Math.round(busy.timeoutMs / 1000)} s)`);
+    raw.pragma(`busy_timeout = ${busy.timeoutMs}`);
+    try {
+      return step();
+    } catch (e2) {
+      throw isBusy(e2) ? busyError(path) : e2;
+    }
+  } finally {
+    raw.pragma(`busy_timeout = ${busy.timeoutMs}`);
+  }
+}
+
 /** A better-sqlite3 connection whose first read has succeeded (a file that is not SQLite fails there). */
 function connect(path: string, opts: OpenOptions): Database.Database {
-  const raw = new Database(path, { readonly: opts.readonly ?? false, fileMustExist: !opts.create });
+  const raw = new Database(path, { readonly: opts.readonly ?? false, fileMustExist: !opts.create, timeout: busy.timeoutMs });
   try {
-    raw.pragma('schema_version');
+    waitingFor(raw, path, 'reading it', () => raw.pragma('schema_version'));
   } catch (e) {
     raw.close();
     throw e;
@@ -140,6 +185,7 @@ export function openDb(path: string, opts: OpenOptions = {}): Db {
   try {
     raw = connect(path, opts);
   } catch (e) {
+    if (e instanceof BusyError) throw e;
     if ((e as { code?: string }).code !== 'SQLITE_READONLY_ROLLBACK') throw new InputError(`${path}: not an xtrace database (${(e as Error).message})`, path);
     // A write was interrupted (kill -9, power loss): its journal must be rolled back before anyone
     // reads, and a read-only connection cannot. A writable one does it on open; then read as asked.
@@ -185,7 +231,10 @@ function migrate(db: SqliteDb, writable: boolean, mayCreate: boolean): void {
     }
   }
   if (!writable) return;
-  db.transaction(() => {
+  // Under the write lock, the version read again: another process may have created or upgraded
+  // the database since (two ingests into a new file at once).
+  const migrateNow = db.raw.transaction(() => {
+    const v = schemaVersionOf(db);
     for (let i = v; i < SCHEMA_VERSION; i++) {
       db.exec(migrationSql(MIGRATIONS[i]!));
       if (i === 0) db.prepare('INSERT INTO xt_meta(key, value) VALUES (?, ?)').run('created_by', 'xtrace');
@@ -196,6 +245,9 @@ function migrate(db: SqliteDb, writable: boolean, mayCreate: boolean): void {
     }
     syncCounterCodes(db);
   });
+  // Up to date: a deferred transaction, which takes the write lock only if the catalogue changed.
+  if (v === SCHEMA_VERSION) migrateNow();
+  else waitingFor(db.raw, db.path, 'opening it for writing', () => migrateNow.immediate());
 }
 
 /**

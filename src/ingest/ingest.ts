@@ -50,6 +50,8 @@ export interface IngestResult {
   unparsedLines: number;
   lostEvents: number;
   bytes: number;
+  /** Bytes of trace parsed (after gunzip): what a rate in MB/s is of (0 for a duplicate: nothing parsed). */
+  textBytes: number;
   diagnostics: DiagnosticCount[];
   seconds: number;
 }
@@ -120,6 +122,7 @@ export async function ingestFile(db: Db, input: IngestInput, opts: IngestOptions
   }
 
   let bytesRead = 0;
+  let textBytes = 0;
   const raw = input.stream ?? createReadStream(path, { highWaterMark: READ_CHUNK });
   const counted = (async function* () {
     for await (const chunk of raw) {
@@ -172,8 +175,15 @@ export async function ingestFile(db: Db, input: IngestInput, opts: IngestOptions
     let lastProgress = 0;
     const interrupted = `${path}: interrupted; nothing of this file was stored`;
     const allChunks = (async function* () {
-      yield* headParts;
-      if (headLen >= SNIFF_BYTES) yield* iterRest(chunks);
+      for (const part of headParts) {
+        textBytes += part.length;
+        yield part;
+      }
+      if (headLen >= SNIFF_BYTES)
+        for await (const part of iterRest(chunks)) {
+          textBytes += part.length;
+          yield part;
+        }
     })();
     const totals0 = await parseInWorker({
       init: {
@@ -230,6 +240,7 @@ export async function ingestFile(db: Db, input: IngestInput, opts: IngestOptions
       unparsedLines: totals.unparsed,
       lostEvents: lost,
       bytes: bytesRead,
+      textBytes,
       diagnostics: diags.list(),
       seconds: (performance.now() - t0) / 1000,
     };
@@ -264,6 +275,7 @@ function duplicate(db: Db, path: string, id: number, t0: number): IngestResult {
     unparsedLines: s.unparsed_lines,
     lostEvents: s.lost_events,
     bytes: s.bytes,
+    textBytes: 0,
     diagnostics: [],
     seconds: (performance.now() - t0) / 1000,
   };

@@ -10,7 +10,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SAMPLES, tempDir, xtrace } from '../helpers.js';
+import { ingestAll, SAMPLES, tempDir, xtrace } from '../helpers.js';
+import { gunzipSync } from 'node:zlib';
 import { openDb } from '../../src/db/db.js';
 
 const t = tempDir();
@@ -47,6 +48,16 @@ describe('ingest from pipes and tracefs', () => {
     const writer = spawnSync('bash', ['-c', `timeout 60 sh -c 'cat "$0" > "$1"' "$0" "$1" & "$2" --import tsx "$3" ingest --db "$4" "$1"; s=$?; wait; exit $s`, sample, fifo, process.execPath, join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts'), join(t.dir, 'fifo.db')], { encoding: 'utf8', timeout: 120_000 });
     assert.equal(writer.status, 0, writer.stderr);
     assert.equal(events(join(t.dir, 'fifo.db')), events(plain));
+  });
+
+  it('a .gz: the rate is of the decompressed trace (textBytes), the stored size the bytes read', async () => {
+    const { results, cleanup } = await ingestAll([sample]);
+    try {
+      assert.equal(results[0]!.textBytes, gunzipSync(readFileSync(sample)).length);
+      assert.equal(results[0]!.bytes, readFileSync(sample).length);
+    } finally {
+      cleanup();
+    }
   });
 
   it('a regular file of 0 bytes is still refused as empty', () => {

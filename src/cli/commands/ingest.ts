@@ -88,7 +88,8 @@ function summaryLine(r: IngestResult): string {
   if (r.status === 'duplicate') return `${r.path}: already ingested as source ${r.sourceId} (same sha256); skipped`;
   const loss = r.unparsedLines > 0 || r.lostEvents > 0;
   const paint = loss ? errColor.yellow : errColor.green;
-  const mbs = r.seconds > 0 ? ` (${(r.bytes / 1e6 / r.seconds).toFixed(0)} MB/s)` : '';
+  // MB/s of the trace text (decompressed): of a .gz, the compressed bytes would say 1–2 MB/s.
+  const mbs = r.seconds > 0 ? ` (${(r.textBytes / 1e6 / r.seconds).toFixed(0)} MB/s)` : '';
   const clock = r.hasTimeBase ? r.clock ?? '?' : `${r.clock} — no time base, latency reports will refuse this source`;
   return (
     `${r.path}: ` +

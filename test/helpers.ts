@@ -13,11 +13,14 @@ import { COUNTERS, countsLines, type CounterCode } from '../src/core/counters.js
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const SAMPLES = join(ROOT, 'samples');
 
+/** On CI (`.ci/run` sets CI=true) a test whose tool is missing (sqlite3, chromium, cc, fio) fails instead of skipping. */
+export const onCi = process.env['CI'] === 'true';
+
 /**
  * Whether the tests that run the sqlite3 shell run: wherever it is installed, and always on CI
  * (CI=true), where a missing shell must fail them, not skip them (.ci/run installs it).
  */
-export const hasShell = spawnSync('sqlite3', ['-version']).status === 0 || process.env['CI'] === 'true';
+export const hasShell = spawnSync('sqlite3', ['-version']).status === 0 || onCi;
 
 export function tempDir(): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'xtrace-test-'));

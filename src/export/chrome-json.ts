@@ -25,7 +25,7 @@
  * clock is lost to a double. The output is written in chunks of about 1 MB as it is made.
  */
 import { LAYER_LABELS, rowLayer, type Layer } from '../profiles/layers.js';
-import type { Sink } from '../report/rows.js';
+import { Batcher, type Sink } from '../report/rows.js';
 import type { ExportInput, ExportRequest, ExportedCorrelation } from './records.js';
 
 /** What an export wrote. */
@@ -42,26 +42,8 @@ export interface ExportSummary {
   lanes: number;
 }
 
+/** The trace is written in chunks of about 1 MB. */
 const FLUSH_AT = 1 << 20;
-
-/** Joins the events into chunks of about FLUSH_AT characters; the first request is flushed at once. */
-class ChunkWriter {
-  private parts: string[] = [];
-  private size = 0;
-  constructor(private readonly out: Sink) {}
-  push(s: string): void {
-    this.parts.push(s);
-    this.size += s.length;
-    if (this.size >= FLUSH_AT) this.flush();
-  }
-  flush(): void {
-    if (this.size === 0) return;
-    const chunk = this.parts.join('');
-    this.parts = [];
-    this.size = 0;
-    this.out(chunk);
-  }
-}
 
 /** ns (a whole number, or with a fraction from a drift-corrected clock) as µs: an exact decimal rounded to the ns. */
 export function micros(ns: number): string {
@@ -208,7 +190,7 @@ function requestArgs(r: ExportRequest): string {
 export function writeChromeJson(input: ExportInput, out: Sink): ExportSummary {
   const c = input.correlation;
   const path = c.path;
-  const w = new ChunkWriter(out);
+  const w = new Batcher(out, FLUSH_AT);
   let first = true;
   const emit = (event: string): void => {
     w.push(first ? event : ',\n' + event);

@@ -23,13 +23,16 @@ export interface RowsReporter {
 export const TABLE_WIDTH_BLOCK = 1000;
 const FLUSH_AT = 64 * 1024;
 
-/** Joins small writes into chunks of about FLUSH_AT characters. */
-class Batcher {
+/** Joins small writes into chunks of about `flushAt` characters (the query rows' and the exporters' streaming). */
+export class Batcher {
   private buf = '';
-  constructor(private readonly out: Sink) {}
+  constructor(
+    private readonly out: Sink,
+    private readonly flushAt = FLUSH_AT,
+  ) {}
   push(s: string): void {
     this.buf += s;
-    if (this.buf.length >= FLUSH_AT) this.flush();
+    if (this.buf.length >= this.flushAt) this.flush();
   }
   flush(): void {
     if (this.buf.length === 0) return;

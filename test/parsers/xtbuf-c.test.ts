@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openDb } from '../../src/db/db.js';
 import { xenBlkback, xenBlktap2 } from '../../src/profiles/builtin/xen.js';
-import { ingestAll, ROOT, tempDir, xtrace } from '../helpers.js';
+import { ingestAll, onCi, ROOT, tempDir, xtrace } from '../helpers.js';
 
 /**
  * The instrumentation kit in parsers/xtbuf/c. Userspace: xtbuf.h, through example.c compiled with
@@ -23,7 +23,7 @@ const PROBES = ['td_get_req', 'td_issue', 'td_aio_submit', 'td_aio_done', 'td_rs
 const VDEV = 51712;
 
 const hasCc = spawnSync('cc', ['--version']).status === 0;
-const skip = hasCc || process.env['CI'] === 'true' ? false : 'no C compiler (`cc`) here: the C writer xtbuf.h is not tested';
+const skip = hasCc || onCi ? false : 'no C compiler (`cc`) here: the C writer xtbuf.h is not tested';
 
 /** What example.c records as hit j of thread t: the probe and the args as the xtbuf reader prints them. */
 function expected(t: number, j: number): { name: string; args: string } {

@@ -12,11 +12,10 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { findTracefs } from '../../src/record/tracefs.js';
-import { ROOT, tempDir, xtrace } from '../helpers.js';
+import { onCi, ROOT, tempDir, xtrace } from '../helpers.js';
 
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 const hasFio = spawnSync('fio', ['--version']).status === 0;
-const onCi = process.env['CI'] === 'true';
 const skip = !isRoot ? 'not root: xtrace record needs root for tracefs' : !hasFio && !onCi ? 'no fio here (apt-get install fio): the workload of this test' : false;
 
 const GLOBAL_FILES = ['set_event', 'tracing_on', 'trace_clock', 'buffer_size_kb', 'current_tracer', 'trace_options'] as const;

@@ -1,5 +1,5 @@
 import { LineTokenizer } from '../../src/core/lines.js';
-import { parseTicks, secondsToNs, ticksToNs } from '../../src/core/time.js';
+import { parseTicks, scannedSecondsToNs, secondsToNs, ticksToNs } from '../../src/core/time.js';
 import type { ChunkParser, ParseOptions, Parser, RecordSink, Timestamp, TraceEvent } from '../../src/core/types.js';
 import {
   CPU_STARTED_RE,
@@ -7,9 +7,15 @@ import {
   TRACECMD_HEADER_RE,
   looksTruncated,
   parseKernelPrefix,
+  parseKernelPrefixByRegex,
   parseLatencyPrefix,
   parseLost,
+  PrefixScan,
+  scanKernelPrefix,
+  scannedPrefix,
   splitEvent,
+  splitEventAt,
+  type EventBody,
   type LatencyPrefix,
   type LinePrefix,
 } from './line.js';
@@ -19,6 +25,12 @@ const PART_IN_COMM_RE = /^(\S+):\s+(\S.*)$/;
 const ENTRIES_RE = /entries-in-buffer\/entries-written:\s*(\d+)\/(\d+)\s+#P:(\d+)/;
 const TRACER_RE = /^#\s*tracer:\s*(\S+)/;
 const LATENCY_HEADER_RE = /^#\s*\S+ latency trace v\d/;
+
+/** Decimal microseconds → ns, exactly: a number while it is below 2^53, a bigint beyond (never a rounded double). */
+function microsToNs(us: string): Timestamp {
+  const n = parseTicks(us);
+  return typeof n === 'number' && n * 1000 <= Number.MAX_SAFE_INTEGER ? n * 1000 : BigInt(n) * 1000n;
+}
 
 /**
  * Line-level state machine for ftrace text: events, headers, lost-event markers, continuation
@@ -33,7 +45,10 @@ export class FtraceLines {
   private lastLineParsed = true;
   private lastLineText = '';
   private lastLineNo = 0;
+  /** Last timestamp per CPU: an array for the usual CPU numbers, a map for absurd ones. */
+  private readonly lastTsBySmallCpu: (Timestamp | undefined)[] = [];
   private readonly lastTsByCpu = new Map<number, Timestamp>();
+  private readonly scan = new PrefixScan();
 
   constructor(
     private readonly sink: RecordSink,
@@ -41,25 +56,22 @@ export class FtraceLines {
     private readonly variant: string,
   ) {}
 
-  line(text: string, n: number): void {
+  /** `noLineTerminators`: the caller knows that `text` holds no `\r`, U+2028 or U+2029 (see LineHandler). */
+  line(text: string, n: number, noLineTerminators = false): void {
     this.lastLineNo = n;
     this.lastLineText = text;
     this.lastLineParsed = true;
     const c0 = text.charCodeAt(0);
     if (c0 === 35 /* # */) return this.header(text, n);
-    // Fast path: an event line.
-    const p = this.latency ? parseLatencyPrefix(text) ?? parseKernelPrefix(text) : parseKernelPrefix(text);
-    if (p !== null && p.rest.length > 0) {
-      // `trace.dat: bash-123 [001] ...` (multi-file trace-cmd report): the lazy comm took the prefix.
-      if (p.comm.indexOf(': ') > 0) {
-        const m = PART_IN_COMM_RE.exec(p.comm);
-        if (m !== null) {
-          p.comm = m[2]!;
-          return this.event(p, m[1]!, n);
-        }
-      }
-      return this.event(p, null, n);
+    // Fastest path: the common kernel event line, read without a regex.
+    const s = this.scan;
+    if (!this.latency && scanKernelPrefix(text, s, noLineTerminators)) {
+      if (s.restStart === text.length) return this.other(text, n);
+      return this.scannedEvent(text, s, n);
     }
+    // Fast path: an event line.
+    const p = this.latency ? parseLatencyPrefix(text) ?? parseKernelPrefix(text) : parseKernelPrefixByRegex(text);
+    if (p !== null && p.rest.length > 0) return this.prefixedEvent(p, n);
     this.other(text, n);
   }
 
@@ -121,12 +133,50 @@ export class FtraceLines {
     sink.diag('header_line', n);
   }
 
-  private event(p: LinePrefix, part: string | null, n: number): void {
+  /** An event line as scanned by scanKernelPrefix: the same as event(scannedPrefix(...)), with fewer strings made. */
+  private scannedEvent(text: string, s: PrefixScan, n: number): void {
+    const comm = text.slice(s.commStart, s.commEnd);
+    if (s.fracStart < 0 || s.secEnd - s.secStart > 15 || comm.indexOf(': ') > 0) {
+      const p = scannedPrefix(text, s);
+      p.comm = comm;
+      return this.prefixedEvent(p, n);
+    }
+    this.beginEvent();
+    if (!this.clockSet) this.setClock('ns', 'ns');
+    let sec = 0;
+    for (let i = s.secStart; i < s.secEnd; i++) sec = sec * 10 + (text.charCodeAt(i) - 48);
+    let frac = 0;
+    const fracEnd = Math.min(s.fracEnd, s.fracStart + 9);
+    for (let i = s.fracStart; i < fracEnd; i++) frac = frac * 10 + (text.charCodeAt(i) - 48);
+    const ts =
+      scannedSecondsToNs(sec, frac, fracEnd - s.fracStart) ??
+      secondsToNs(text.slice(s.secStart, s.secEnd), text.slice(s.fracStart, s.fracEnd));
+    const flags = s.flagsStart < 0 ? null : text.slice(s.flagsStart, s.flagsEnd);
+    this.store(n, ts, s.cpu, s.pid, s.tgid, comm, flags, splitEventAt(text, s.restStart), null);
+  }
+
+  /** A parsed prefix; in a multi-file trace-cmd report (`trace.dat: bash-123 [001] ...`) the lazy comm took the file part. */
+  private prefixedEvent(p: LinePrefix, n: number): void {
+    if (p.comm.indexOf(': ') > 0) {
+      const m = PART_IN_COMM_RE.exec(p.comm);
+      if (m !== null) {
+        p.comm = m[2]!;
+        return this.event(p, m[1]!, n);
+      }
+    }
+    this.event(p, null, n);
+  }
+
+  private beginEvent(): void {
     this.flush();
     if (!this.variantSet) {
       this.variantSet = true;
       this.sink.facts({ variant: this.sawTraceCmd ? 'trace-cmd' : this.variant });
     }
+  }
+
+  private event(p: LinePrefix, part: string | null, n: number): void {
+    this.beginEvent();
     let ts: Timestamp;
     if (this.latency && (p as LatencyPrefix).mark !== undefined) {
       // Latency format: µs relative to the start of the buffer (`123us!:`) on ns clocks, raw
@@ -136,7 +186,7 @@ export class FtraceLines {
         ts = parseTicks(p.sec);
       } else {
         if (!this.clockSet) this.setClock('relative-us', 'latency-relative');
-        ts = +p.sec * 1000;
+        ts = microsToNs(p.sec);
       }
     } else if (p.frac !== null) {
       if (!this.clockSet) this.setClock('ns', 'ns');
@@ -146,19 +196,39 @@ export class FtraceLines {
       if (!this.clockSet) hz ? this.setClock('tsc-converted', 'x86-tsc') : this.setClock('ticks', 'counter');
       ts = hz ? ticksToNs(parseTicks(p.sec), hz) : parseTicks(p.sec);
     }
-    const prev = this.lastTsByCpu.get(p.cpu);
-    if (prev !== undefined && ts < prev) this.sink.diag('ts_not_monotonic', n, `CPU ${p.cpu}`);
-    this.lastTsByCpu.set(p.cpu, ts);
-    const body = splitEvent(p.rest);
-    if (body.args.startsWith('[FAILED TO PARSE]')) this.sink.diag('failed_to_parse_event', n, body.name);
+    this.store(n, ts, p.cpu, p.pid, p.tgid, p.comm, p.flags, splitEvent(p.rest), part);
+  }
+
+  /** The common tail of every event: monotonicity and parse-failure diagnostics, then the pending event. */
+  private store(
+    n: number,
+    ts: Timestamp,
+    cpu: number,
+    pid: number,
+    tgid: number | null,
+    comm: string,
+    flags: string | null,
+    body: EventBody,
+    part: string | null,
+  ): void {
+    let prev: Timestamp | undefined;
+    if (cpu < 1024) {
+      prev = this.lastTsBySmallCpu[cpu];
+      this.lastTsBySmallCpu[cpu] = ts;
+    } else {
+      prev = this.lastTsByCpu.get(cpu);
+      this.lastTsByCpu.set(cpu, ts);
+    }
+    if (prev !== undefined && ts < prev) this.sink.diag('ts_not_monotonic', n, `CPU ${cpu}`);
+    if (body.args.charCodeAt(0) === 91 /* [ */ && body.args.startsWith('[FAILED TO PARSE]')) this.sink.diag('failed_to_parse_event', n, body.name);
     this.pending = {
       line: n,
       ts,
-      cpu: p.cpu,
-      pid: p.pid,
-      tgid: p.tgid,
-      comm: p.comm,
-      flags: p.flags,
+      cpu,
+      pid,
+      tgid,
+      comm,
+      flags,
       name: body.name,
       args: body.args,
       part,
@@ -189,7 +259,7 @@ export class FtraceLines {
   }
 }
 
-const EVENT_LINE_SNIFF = /^\s*.*?-\d+\s+(?:\(\s*(?:\d+|-+)\s*\)\s+)?\[\d+\]\s+(?:[^\s:]{1,8}\s+)?\d+(?:\.\d+)?:\s/m;
+const EVENT_LINE_SNIFF = /^[^\S\n]*(?:|\S.*?)-\d+\s+(?:\(\s*(?:\d+|-+)\s*\)\s+)?\[\d+\]\s+(?:[^\s:]{1,8}\s+)?\d+(?:\.\d+)?:\s/m;
 const LATENCY_SNIFF = /^#\s*\S+ latency trace v\d/m;
 
 export const ftraceText = {
@@ -205,7 +275,7 @@ export const ftraceText = {
   },
   open(sink: RecordSink, opts: ParseOptions): ChunkParser {
     const lines = new FtraceLines(sink, opts, 'ftrace');
-    const tok = new LineTokenizer((l, n) => lines.line(l, n));
+    const tok = new LineTokenizer((l, n, plain) => lines.line(l, n, plain));
     return {
       write: (chunk) => tok.write(chunk),
       end: () => {

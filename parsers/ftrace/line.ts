@@ -25,15 +25,26 @@ export interface LinePrefix {
 // comm is lazy so that the first `-pid` followed by the cpu column wins; comms may contain
 // spaces, dashes, digits and brackets (`Web Content-2711`, `kworker/5:2-1497`, `<...>-4083`).
 const KERNEL_RE =
-  /^\s*(.*?)-(\d+)\s+(?:\(\s*(\d+|-+)\s*\)\s+)?\[(\d+)\]\s+(?:([^\s:]{1,8})\s+)?(\d+)(?:\.(\d+))?:(?:\s+|$)(.*)$/;
+  /^\s*(|\S.*?)-(\d+)\s+(?:\(\s*(\d+|-+)\s*\)\s+)?\[(\d+)\]\s+(?:([^\s:]{1,8})\s+)?(\d+)(?:\.(\d+))?:(?:\s+|$)(.*)$/;
 
 // latency-format: "%8.8s-%-7d %3d" then the flags, then " %4lldus%c: " (ns clocks) or " %4lld: ".
-const LATENCY_RE = /^\s*(.*?)-(\d+)\s+(\d+)(\D[^\s:]{0,6})\s+(\d+)(?:us(.))?:(?:\s+|$)(.*)$/;
+const LATENCY_RE = /^\s*(|\S.*?)-(\d+)\s+(\d+)(\D[^\s:]{0,6})\s+(\d+)(?:us(.))?:(?:\s+|$)(.*)$/;
 
 export function parseKernelPrefix(line: string): LinePrefix | null {
+  const s = SCRATCH;
+  return scanKernelPrefix(line, s) ? scannedPrefix(line, s) : parseKernelPrefixByRegex(line);
+}
+
+/** parseKernelPrefix by KERNEL_RE alone: the reference grammar, for lines the scanner leaves undecided. */
+/** Decimal digits whose value is an exact JS number. */
+const safeDigits = (d: string): boolean => d.length < 16 || Number.isSafeInteger(+d);
+
+export function parseKernelPrefixByRegex(line: string): LinePrefix | null {
   const m = KERNEL_RE.exec(line);
   if (m === null) return null;
   const t = m[3];
+  // A pid, tgid or CPU beyond 2^53 is no task or CPU: the line is not understood (counted), never a rounded number.
+  if (!safeDigits(m[2]!) || !safeDigits(m[4]!) || (t !== undefined && t.charCodeAt(0) !== 45 && !safeDigits(t))) return null;
   return {
     comm: m[1]!,
     pid: +m[2]!,
@@ -46,6 +57,177 @@ export function parseKernelPrefix(line: string): LinePrefix | null {
   };
 }
 
+/**
+ * Where scanKernelPrefix found the columns of a kernel-format prefix: offsets into the line and
+ * the numbers, so that the caller makes only the strings it needs. Reused from line to line.
+ */
+export class PrefixScan {
+  commStart = 0;
+  commEnd = 0;
+  pid = 0;
+  tgid: number | null = null;
+  cpu = 0;
+  /** -1 when there is no flags column. */
+  flagsStart = -1;
+  flagsEnd = -1;
+  secStart = 0;
+  secEnd = 0;
+  /** -1 when the timestamp has no fraction (raw ticks). */
+  fracStart = -1;
+  fracEnd = -1;
+  restStart = 0;
+}
+
+const SCRATCH = new PrefixScan();
+/** `.` in KERNEL_RE matches no line terminator: a line holding one is left to the regex. */
+function hasLineTerminator(line: string): boolean {
+  return line.indexOf('\r') >= 0 || line.indexOf('\n') >= 0 || line.indexOf('\u2028') >= 0 || line.indexOf('\u2029') >= 0;
+}
+/** Longest digit run read as a number by the scanner (exact below 2^53, like `+digits`). */
+const MAX_SCANNED_DIGITS = 15;
+
+function isAsciiSpace(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13);
+}
+
+/** JS `\s` outside ASCII (Unicode Zs, line/paragraph separators, BOM). */
+function isWideSpace(c: number): boolean {
+  return c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
+}
+
+/**
+ * Hand-written fast path of KERNEL_RE: fills `o` with exactly what the regex would capture and
+ * returns true, or returns false when the line is not the common shape (its first `-` not
+ * followed by `pid [cpu]`, a non-ASCII character where whitespace matters, a line terminator,
+ * a number of more than 15 digits...): the caller then asks KERNEL_RE, which also tries later
+ * dashes. Never returns true for a line the regex reads differently. `noLineTerminators`: the
+ * caller knows that the line holds no `\r`, `\n`, U+2028 or U+2029 (the scanner then needn't look).
+ */
+export function scanKernelPrefix(line: string, o: PrefixScan, noLineTerminators = false): boolean {
+  const len = line.length;
+  let i = 0;
+  let c = 0;
+  while (i < len && isAsciiSpace((c = line.charCodeAt(i)))) i++;
+  if (i >= len || (c >= 0x80 && isWideSpace(c))) return false;
+  o.commStart = i;
+  while (i < len && line.charCodeAt(i) !== 45 /* - */) i++;
+  if (i >= len) return false;
+  o.commEnd = i++;
+  // pid, then whitespace
+  let v = 0;
+  let d0 = i;
+  while (i < len && (c = line.charCodeAt(i)) >= 48 && c <= 57) {
+    v = v * 10 + (c - 48);
+    i++;
+  }
+  if (i === d0 || i - d0 > MAX_SCANNED_DIGITS || i >= len || !isAsciiSpace(c)) return false;
+  o.pid = v;
+  while (++i < len && isAsciiSpace((c = line.charCodeAt(i))));
+  if (i >= len) return false;
+  // optional `(tgid)` / `(-----)`
+  o.tgid = null;
+  if (c === 40 /* ( */) {
+    while (++i < len && isAsciiSpace((c = line.charCodeAt(i))));
+    if (c >= 48 && c <= 57) {
+      v = 0;
+      d0 = i;
+      while (i < len && (c = line.charCodeAt(i)) >= 48 && c <= 57) {
+        v = v * 10 + (c - 48);
+        i++;
+      }
+      if (i - d0 > MAX_SCANNED_DIGITS) return false;
+      o.tgid = v;
+    } else if (c === 45 /* - */) {
+      while (i < len && line.charCodeAt(i) === 45) i++;
+    } else return false;
+    while (i < len && isAsciiSpace((c = line.charCodeAt(i)))) i++;
+    if (i >= len || c !== 41 /* ) */) return false;
+    if (++i >= len || !isAsciiSpace(line.charCodeAt(i))) return false;
+    while (++i < len && isAsciiSpace((c = line.charCodeAt(i))));
+    if (i >= len) return false;
+  }
+  // [cpu], then whitespace
+  if (c !== 91 /* [ */) return false;
+  v = 0;
+  d0 = ++i;
+  while (i < len && (c = line.charCodeAt(i)) >= 48 && c <= 57) {
+    v = v * 10 + (c - 48);
+    i++;
+  }
+  if (i === d0 || i - d0 > MAX_SCANNED_DIGITS || c !== 93 /* ] */ || i >= len) return false;
+  o.cpu = v;
+  if (++i >= len || !isAsciiSpace(line.charCodeAt(i))) return false;
+  while (++i < len && isAsciiSpace(line.charCodeAt(i)));
+  // flags: a run of non-space non-colon characters of 1–8, followed by whitespace, if the
+  // timestamp follows it; else the timestamp is here.
+  const q = i;
+  while (i < len && (c = line.charCodeAt(i)) !== 58 /* : */ && !isAsciiSpace(c)) {
+    if (c >= 0x80) return false;
+    i++;
+  }
+  const flagsLen = i - q;
+  if (flagsLen >= 1 && flagsLen <= 8 && i < len && c !== 58) {
+    let r = i;
+    while (++r < len && isAsciiSpace(line.charCodeAt(r)));
+    const t = scanTimestamp(line, r, o);
+    if (t === SCAN_UNSURE) return false;
+    if (t === SCAN_MATCHED) {
+      o.flagsStart = q;
+      o.flagsEnd = q + flagsLen;
+      return noLineTerminators || !hasLineTerminator(line);
+    }
+  }
+  if (scanTimestamp(line, q, o) !== SCAN_MATCHED) return false;
+  o.flagsStart = o.flagsEnd = -1;
+  return noLineTerminators || !hasLineTerminator(line);
+}
+
+const SCAN_MATCHED = 0;
+const SCAN_FAILED = 1;
+const SCAN_UNSURE = 2;
+
+/** `(\d+)(?:\.(\d+))?:(?:\s+|$)` at `i`, then the start of the rest. */
+function scanTimestamp(line: string, i: number, o: PrefixScan): number {
+  const len = line.length;
+  const s0 = i;
+  let c = 0;
+  while (i < len && (c = line.charCodeAt(i)) >= 48 && c <= 57) i++;
+  if (i === s0 || i >= len) return i < len && c >= 0x80 ? SCAN_UNSURE : SCAN_FAILED;
+  o.secStart = s0;
+  o.secEnd = i;
+  o.fracStart = o.fracEnd = -1;
+  if (c === 46 /* . */) {
+    const f0 = ++i;
+    while (i < len && (c = line.charCodeAt(i)) >= 48 && c <= 57) i++;
+    if (i === f0 || i >= len) return SCAN_FAILED;
+    o.fracStart = f0;
+    o.fracEnd = i;
+  }
+  if (c !== 58 /* : */) return SCAN_FAILED;
+  if (++i < len) {
+    c = line.charCodeAt(i);
+    if (!isAsciiSpace(c)) return c >= 0x80 && isWideSpace(c) ? SCAN_UNSURE : SCAN_FAILED;
+    while (++i < len && isAsciiSpace((c = line.charCodeAt(i))));
+    if (i < len && c >= 0x80 && isWideSpace(c)) return SCAN_UNSURE;
+  }
+  o.restStart = i;
+  return SCAN_MATCHED;
+}
+
+/** The LinePrefix of a successful scan. */
+export function scannedPrefix(line: string, s: PrefixScan): LinePrefix {
+  return {
+    comm: line.slice(s.commStart, s.commEnd),
+    pid: s.pid,
+    tgid: s.tgid,
+    cpu: s.cpu,
+    flags: s.flagsStart < 0 ? null : line.slice(s.flagsStart, s.flagsEnd),
+    sec: line.slice(s.secStart, s.secEnd),
+    frac: s.fracStart < 0 ? null : line.slice(s.fracStart, s.fracEnd),
+    rest: line.slice(s.restStart),
+  };
+}
+
 export interface LatencyPrefix extends LinePrefix {
   /** Delay mark after `us` (`!`, `#`, `$`, `@`, `*`, `+`, ` `), null on non-ns clocks. */
   mark: string | null;
@@ -53,7 +235,7 @@ export interface LatencyPrefix extends LinePrefix {
 
 export function parseLatencyPrefix(line: string): LatencyPrefix | null {
   const m = LATENCY_RE.exec(line);
-  if (m === null) return null;
+  if (m === null || !safeDigits(m[2]!) || !safeDigits(m[3]!)) return null;
   return {
     comm: m[1]!,
     pid: +m[2]!,
@@ -87,22 +269,31 @@ const SYSCALL_ENTER_RE = /^sys_(\w+)\((.*)\)$/;
  *  - function-tracer lines without `name:` (`do_sys_open <-sys_open`) are named `function`.
  */
 export function splitEvent(rest: string): EventBody {
+  return splitEventAt(rest, 0);
+}
+
+/** splitEvent of `line.slice(b)`, without making that string. */
+export function splitEventAt(line: string, b: number): EventBody {
+  const len = line.length;
+  const c0 = line.charCodeAt(b);
+  const c = line.indexOf(':', b);
   // `<stack trace>` / `<user stack trace>`: the kernel prints no colon after them.
-  if (rest.charCodeAt(0) === 60 /* < */ && rest.charCodeAt(rest.length - 1) === 62 /* > */ && rest.indexOf(':') < 0) {
-    return { name: rest, args: '' };
+  if (c0 === 60 /* < */ && line.charCodeAt(len - 1) === 62 /* > */ && c < 0) {
+    return { name: line.slice(b), args: '' };
   }
-  const c = rest.indexOf(':');
-  if (c > 0 && (c + 1 === rest.length || rest.charCodeAt(c + 1) === 32 || rest.charCodeAt(c + 1) === 9)) {
-    const name = rest.slice(0, c);
+  if (c > b && (c + 1 === len || line.charCodeAt(c + 1) === 32 || line.charCodeAt(c + 1) === 9)) {
     // Names never contain spaces (except `<stack trace>` / `<user stack trace>`) nor parentheses
     // (the kernel's `sys_read(fd: 3, ...)` has its first colon inside the argument list).
-    if ((name.indexOf(' ') < 0 && name.indexOf('(') < 0) || name.charCodeAt(0) === 60 /* < */) {
-      let args = skipSpaces(rest, c + 1);
-      if (name.charCodeAt(0) === 115 /* s */ && name.startsWith('sys_')) {
-        if (name.startsWith('sys_enter_')) return { name, args: syscallArgs(args) };
-        if (name.startsWith('sys_exit_')) return { name, args: 'ret=' + hexCanon(args.trim()) };
+    const name = line.slice(b, c);
+    if ((name.indexOf(' ') < 0 && name.indexOf('(') < 0) || c0 === 60 /* < */) {
+      let a = c + 1;
+      while (a < len && (line.charCodeAt(a) === 32 || line.charCodeAt(a) === 9)) a++;
+      if (c0 === 115 /* s */ && name.startsWith('sys_')) {
+        if (name.startsWith('sys_enter_')) return { name, args: syscallArgs(line.slice(a)) };
+        if (name.startsWith('sys_exit_')) return { name, args: 'ret=' + hexCanon(line.slice(a).trim()) };
       }
       if (name === 'print' || name === 'bprint' || name === 'bputs') {
+        const args = line.slice(a);
         const inner = args.indexOf(':');
         if (inner > 0 && (inner + 1 === args.length || args.charCodeAt(inner + 1) === 32)) {
           const innerName = args.slice(0, inner);
@@ -110,17 +301,35 @@ export function splitEvent(rest: string): EventBody {
         }
         return { name, args };
       }
-      return { name, args };
+      return { name, args: line.slice(a) };
     }
   }
-  if (rest.charCodeAt(0) === 115 /* s */ && rest.startsWith('sys_')) {
+  const rest = b === 0 ? line : line.slice(b);
+  if (c0 === 115 /* s */ && rest.startsWith('sys_')) {
     let m = SYSCALL_EXIT_RE.exec(rest);
-    if (m) return { name: 'sys_exit_' + m[1]!, args: 'ret=' + hexCanon(m[2]!) };
+    if (m) return { name: SYS_EXIT_NAMES.name(m[1]!), args: 'ret=' + hexCanon(m[2]!) };
     m = SYSCALL_ENTER_RE.exec(rest);
-    if (m) return { name: 'sys_enter_' + m[1]!, args: syscallArgs(m[2]!) };
+    if (m) return { name: SYS_ENTER_NAMES.name(m[1]!), args: syscallArgs(m[2]!) };
   }
   return { name: 'function', args: rest };
 }
+
+/** `sys_enter_` / `sys_exit_` + a syscall name, one string object per syscall. */
+class PrefixedNames {
+  private readonly names = new Map<string, string>();
+  constructor(private readonly prefix: string) {}
+  name(syscall: string): string {
+    let n = this.names.get(syscall);
+    if (n === undefined) {
+      n = this.prefix + syscall;
+      if (this.names.size < 1024) this.names.set(syscall, (' ' + n).slice(1));
+    }
+    return n;
+  }
+}
+
+const SYS_ENTER_NAMES = new PrefixedNames('sys_enter_');
+const SYS_EXIT_NAMES = new PrefixedNames('sys_exit_');
 
 function skipSpaces(s: string, i: number): string {
   while (i < s.length && (s.charCodeAt(i) === 32 || s.charCodeAt(i) === 9)) i++;
@@ -131,13 +340,17 @@ function skipSpaces(s: string, i: number): string {
 function syscallArgs(list: string): string {
   if (list.length === 0) return '';
   let out = '';
-  for (const part of list.split(', ')) {
-    const colon = part.indexOf(': ');
-    if (colon < 0) return list; // not the syscall rendering: keep the text as it is
+  // The parts between `, ` separators, without making an array of them.
+  for (let start = 0; ; ) {
+    const sep = list.indexOf(', ', start);
+    const end = sep < 0 ? list.length : sep;
+    const colon = list.indexOf(': ', start);
+    if (colon < 0 || colon >= end) return list; // not the syscall rendering: keep the text as it is
     if (out.length > 0) out += ' ';
-    out += part.slice(0, colon) + '=' + hexCanon(part.slice(colon + 2));
+    out += list.slice(start, colon) + '=' + hexCanon(list.slice(colon + 2, end));
+    if (sep < 0) return out;
+    start = sep + 2;
   }
-  return out;
 }
 
 /**

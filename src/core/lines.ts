@@ -1,10 +1,14 @@
-import { isUtf8 } from 'node:buffer';
+import { isAscii, isUtf8 } from 'node:buffer';
 import { ParseError } from './errors.js';
 
 /** No trace line is anywhere near this long; a longer one means the input is not a trace. */
 export const MAX_LINE_BYTES = 1 << 20;
 
-export type LineHandler = (line: string, lineNo: number) => void;
+/**
+ * `noLineTerminators`: the line holds no `\r` (a CRLF's is already stripped), U+2028 or U+2029,
+ * known from one look at the whole block; a line never holds `\n`. Parsers may ignore it.
+ */
+export type LineHandler = (line: string, lineNo: number, noLineTerminators: boolean) => void;
 
 /**
  * The tokenizer of every text format: splits a byte stream into lines, whatever the chunking.
@@ -57,8 +61,17 @@ export class LineTokenizer {
 
   /** `block` holds whole lines; it ends with `\n` unless it is the unterminated last line. */
   private emitBlock(block: Buffer): void {
-    if (!isUtf8(block)) this.invalidUtf8(block);
-    const text = block.toString('utf8');
+    let text: string;
+    let plain: boolean;
+    if (isAscii(block)) {
+      // The same string as UTF-8 decoding gives, made by a plain copy.
+      text = block.toString('latin1');
+      plain = block.indexOf(13) < 0;
+    } else {
+      if (!isUtf8(block)) this.invalidUtf8(block);
+      text = block.toString('utf8');
+      plain = text.indexOf('\r') < 0 && text.indexOf('\u2028') < 0 && text.indexOf('\u2029') < 0;
+    }
     const len = text.length;
     const onLine = this.onLine;
     let start = 0;
@@ -69,7 +82,7 @@ export class LineTokenizer {
       if (nl - start > MAX_LINE_BYTES / 3 && Buffer.byteLength(text.slice(start, nl)) > MAX_LINE_BYTES) this.tooLong();
       let stop = nl;
       if (stop > start && text.charCodeAt(stop - 1) === 13) stop--;
-      onLine(text.slice(start, stop), ++this.lineNo);
+      onLine(text.slice(start, stop), ++this.lineNo, plain);
       start = nl + 1;
     }
   }

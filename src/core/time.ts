@@ -8,14 +8,20 @@ const POW10 = [1, 10, 100, 1000, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
  * than 9 digits are cut to 9 (ftrace never prints more). Past ~104 days of seconds the result is a bigint.
  */
 export function secondsToNs(sec: string, frac: string): Timestamp {
-  let f = frac;
-  if (f.length > 9) f = f.slice(0, 9);
-  const s = +sec;
+  const f = frac.length > 9 ? frac.slice(0, 9) : frac;
   const fr = f.length === 0 ? 0 : +f * POW10[9 - f.length]!;
-  // Below 2^53 both terms and their sum are exact doubles; above, compute in bigint.
-  const v = s * 1e9 + fr;
-  if (v <= Number.MAX_SAFE_INTEGER) return v;
-  return BigInt(sec) * 1_000_000_000n + BigInt(fr);
+  return scannedSecondsToNs(+sec, fr, 9) ?? BigInt(sec) * 1_000_000_000n + BigInt(fr);
+}
+
+/**
+ * secondsToNs of digits a scanner has already read: `sec` = the seconds' value (at most 15
+ * digits, so exact), `frac` = the value of the fraction's first `fracDigits` (1–9) digits.
+ * Null when the result is past 2^53 (then call secondsToNs with the strings, for a bigint).
+ */
+export function scannedSecondsToNs(sec: number, frac: number, fracDigits: number): number | null {
+  // Below 2^53 both terms and their sum are exact doubles; above, the caller computes in bigint.
+  const v = sec * 1e9 + frac * POW10[9 - fracDigits]!;
+  return v <= Number.MAX_SAFE_INTEGER ? v : null;
 }
 
 /** A decimal integer string → number when exact, else bigint. */

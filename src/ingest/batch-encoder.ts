@@ -25,7 +25,8 @@ export interface DiagMessage {
 export class BatchEncoder implements RecordSink {
   private nums = new Float64Array(BATCH_EVENTS * NUM_COLS);
   private argLens = new Int32Array(BATCH_EVENTS);
-  private args: string[] = [];
+  /** The batch's args, concatenated as they come (V8 keeps it a rope until it is sent). */
+  private args = '';
   private bigTs: (bigint | undefined)[] | null = null;
   private newStrings: [number, string][] = [];
   private n = 0;
@@ -35,6 +36,7 @@ export class BatchEncoder implements RecordSink {
   private readonly ids: Map<string, number>;
   /** pid → [comm, id]: a task's comm rarely changes, and an integer key is cheaper to hash. */
   private readonly commByPid = new Map<number, [string, number]>();
+  private readonly nameCache: ({ name: string; id: number } | undefined)[] = new Array(128).fill(undefined);
   private lastFlags = '';
   private lastFlagsId = -1;
 
@@ -55,6 +57,21 @@ export class BatchEncoder implements RecordSink {
       this.ids.set(s, id);
       this.newStrings.push([id, s]);
     }
+    return id;
+  }
+
+  /**
+   * id() of an event name through a small cache: names repeat, and comparing the new string with
+   * the cached one is cheaper than hashing it for the map. Slot by length, middle and last character.
+   */
+  private nameId(name: string): number {
+    const n = name.length;
+    const slot = n === 0 ? 0 : (n * 31 + name.charCodeAt(n - 1) * 7 + name.charCodeAt(n >> 1)) & 127;
+    const cached = this.nameCache[slot];
+    if (cached !== undefined && cached.name === name) return cached.id;
+    const id = this.id(name);
+    // A flat copy: a slice can be a view that keeps a whole block of text alive.
+    this.nameCache[slot] = { name: (' ' + name).slice(1), id };
     return id;
   }
 
@@ -82,14 +99,14 @@ export class BatchEncoder implements RecordSink {
     nums[o + 3] = e.pid ?? NaN;
     nums[o + 4] = e.tgid ?? NaN;
     nums[o + 5] = e.comm === null ? NaN : this.commId(e.comm, e.pid);
-    nums[o + 6] = this.id(e.name);
+    nums[o + 6] = this.nameId(e.name);
     const flags = e.flags;
     if (flags === null) nums[o + 7] = NaN;
     else if (flags === this.lastFlags) nums[o + 7] = this.lastFlagsId;
     else nums[o + 7] = this.lastFlagsId = this.id((this.lastFlags = flags));
     nums[o + 8] = e.part === null ? NaN : this.id(e.part);
     this.argLens[i] = e.args.length;
-    this.args.push(e.args);
+    this.args += e.args;
     this.n = i + 1;
     this.count++;
     if (this.minTs === null || ts < this.minTs) this.minTs = ts;
@@ -111,13 +128,13 @@ export class BatchEncoder implements RecordSink {
       n: this.n,
       nums: this.nums,
       bigTs: this.bigTs,
-      args: this.args.join(''),
+      args: this.args,
       argLens: this.argLens,
       newStrings: this.newStrings,
     });
     this.nums = new Float64Array(BATCH_EVENTS * NUM_COLS);
     this.argLens = new Int32Array(BATCH_EVENTS);
-    this.args = [];
+    this.args = '';
     this.bigTs = null;
     this.newStrings = [];
     this.n = 0;

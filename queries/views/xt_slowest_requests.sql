@@ -1,12 +1,13 @@
--- xt_slowest_requests: the complete requests ranked by total latency within their run, with their timeline.
+-- xt_slowest_requests: the complete requests ranked by total latency within their run, with their
+-- timeline. The rank is stored by `xtrace report` (requests.run_rank).
 DROP VIEW IF EXISTS xt_slowest_requests;
 CREATE VIEW xt_slowest_requests AS -- one row per complete request: its rank by total latency within its run (1 = slowest) and its timeline
 SELECT
   c.profile,                      -- profile name (correlations.profile)
   x.correlation_id,               -- correlations.id
   x.run,                          -- run label, NULL when the request started outside every run (ranked among those)
-  x.rank,                         -- 1 = the slowest complete request of its run; ties by total_ns are ranked in start order
-  x.request_id,                   -- requests.id
+  x.run_rank AS rank,             -- 1 = the slowest complete request of its run; ties by total_ns are ranked in start order
+  x.id AS request_id,             -- requests.id
   x.seq,                          -- start order of the request within the database (all runs)
   x.kept,                         -- 1 in the report's averages, 2 dropped as warm-up, 0 trimmed or outside runs
   x.total_ns,                     -- first point to last point (ns)
@@ -23,10 +24,6 @@ SELECT
                        ELSE p.key - 1 END AS f
              FROM json_each(x.points) p WHERE p.key > 0 AND p.type <> 'null') s) AS stages, -- JSON object {"from->to": duration ns, ...} in path order; a point absent by design (batched, null in timeline) gives the merged stage around it
   x.events                        -- JSON array of the events.id of each point, in path order
-FROM (
-  SELECT r.id AS request_id, r.correlation_id, r.run, r.seq, r.kept, r.total_ns, r.start_ts_ns, r.points, r.events,
-         row_number() OVER (PARTITION BY r.correlation_id, r.run ORDER BY r.total_ns DESC, r.seq) AS rank
-  FROM requests r
-  WHERE r.status = 'complete'
-) x
-JOIN correlations c ON c.id = x.correlation_id;
+FROM requests x
+JOIN correlations c ON c.id = x.correlation_id
+WHERE x.status = 'complete';

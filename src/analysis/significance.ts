@@ -298,7 +298,7 @@ function clamp01(p: number): number {
   return p < 0 ? 0 : p > 1 ? 1 : p;
 }
 
-function requireSample(name: string, x: readonly number[], min: number, finite: boolean): void {
+function requireSample(name: string, x: ArrayLike<number>, min: number, finite: boolean): void {
   if (x.length < min) throw new RangeError(`${name}: need at least ${min} value${min === 1 ? '' : 's'}, got ${x.length}`);
   for (let i = 0; i < x.length; i++) {
     const v = x[i]!;
@@ -447,7 +447,7 @@ export interface MannWhitneyResult {
  * a and b need at least one value each, none NaN (RangeError otherwise). O(n log n): each side is
  * sorted once and the two are merged.
  */
-export function mannWhitneyU(a: readonly number[], b: readonly number[]): MannWhitneyResult {
+export function mannWhitneyU(a: ArrayLike<number>, b: ArrayLike<number>): MannWhitneyResult {
   requireSample('a', a, 1, false);
   requireSample('b', b, 1, false);
   const n1 = a.length;
@@ -532,8 +532,8 @@ function quantileSortedLinear(sorted: Float64Array, p: number): number {
  * resamples of 100 + 100 run means take ~5 ms, of 10k + 10k values ~0.25 s, of 100k + 100k ~2.5 s.
  */
 export function bootstrapDeltaCI(
-  a: readonly number[],
-  b: readonly number[],
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
   o: { resamples?: number; level?: number; seed?: number } = {},
 ): [number, number] {
   const resamples = o.resamples ?? 2000;

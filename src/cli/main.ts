@@ -61,7 +61,11 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
 // says so on stderr, and gives up after XTRACE_BUSY_TIMEOUT_MS (default 10 minutes).
 const busyEnv = process.env['XTRACE_BUSY_TIMEOUT_MS'];
 const busyTimeoutMs = busyEnv !== undefined && /^\d+$/.test(busyEnv) ? Number(busyEnv) : 10 * 60_000;
-setBusyPolicy({ timeoutMs: busyTimeoutMs, onWait: (m) => process.stderr.write(errColor.yellow('waiting: ') + m + '\n') });
+setBusyPolicy({
+  timeoutMs: busyTimeoutMs,
+  onWait: (m) => process.stderr.write(errColor.yellow('waiting: ') + m + '\n'),
+  onUpgrade: (m) => process.stderr.write(errColor.yellow('note: ') + m + '\n'),
+});
 
 try {
   if (busyEnv !== undefined && !/^\d+$/.test(busyEnv)) throw new UsageError(`XTRACE_BUSY_TIMEOUT_MS=${busyEnv}: expected a whole number of milliseconds`);

@@ -14,6 +14,7 @@ import { rowLayer, type Layer } from '../profiles/layers.js';
 import { analyse } from '../pipeline/analyse.js';
 import { parseFilters } from '../pipeline/filters.js';
 import type { ReportModel } from '../report/model.js';
+import type { OnProgress } from '../core/progress.js';
 
 export interface Side {
   source: string;
@@ -49,6 +50,8 @@ export interface SideOptions extends BreakdownOptions {
   filterTexts?: readonly string[];
   /** Refuse a side with a run that cannot be averaged (a database's, or listed in a saved report's excluded_runs). */
   strict?: boolean;
+  /** How far a database side's analysis got (its phases prefixed with the database's path). */
+  onProgress?: OnProgress;
 }
 
 /** A file that starts with `{` is a saved JSON report; anything else is a database. Reads 64 bytes only: a database may be gigabytes. */
@@ -166,11 +169,11 @@ function fromDb(path: string, o: SideOptions): Side {
   const db = openDb(path, { readonly: true });
   try {
     const filters = o.filterTexts?.length ? parseFilters(o.filterTexts, profile) : [];
-    const a = analyse(db, { profile, warmup: o.warmup, trim: o.trim, trimBy: o.trimBy, ...(o.offsets ? { offsets: o.offsets } : {}), ...(o.drifts ? { drifts: o.drifts } : {}), filters, save: false, keepValues: true, strict: !!o.strict });
+    const a = analyse(db, { profile, warmup: o.warmup, trim: o.trim, trimBy: o.trimBy, ...(o.offsets ? { offsets: o.offsets } : {}), ...(o.drifts ? { drifts: o.drifts } : {}), filters, save: false, keepValues: true, strict: !!o.strict, ...(o.onProgress ? { onProgress: sideProgress(path, o.onProgress) } : {}) });
     const m = a.model;
     const names = [...m.stages.map((s) => s.name), 'total'];
     // Per stage (then the total): the values the means were taken over, all runs together.
-    const requests = names.map((_, s) => concat(a.breakdown.runs.map((r) => r.keptNs![s]!)));
+    const requests = names.map((_, s) => joinRuns(a.breakdown.runs.map((r) => r.keptNs!), s));
     return {
       source: path,
       kind: 'db',
@@ -190,6 +193,11 @@ function fromDb(path: string, o: SideOptions): Side {
   }
 }
 
+/** A database side's progress: its phases prefixed with the path (compare reads two). */
+function sideProgress(path: string, onProgress: OnProgress): OnProgress {
+  return (phase, done, total) => onProgress(`${path}: ${phase}`, done, total);
+}
+
 /** Side.clockUncertaintyNs of a report: per stage, then the total. */
 function clockUncertainty(m: ReportModel): number[] {
   // (A saved report from before uncertainty_ns existed counts as exact.)
@@ -207,12 +215,19 @@ function layersOf(m: ReportModel): (Layer | null)[] {
   return [...m.stages.map((s) => s.layer), null];
 }
 
-function concat(parts: Float64Array[]): Float64Array {
-  const out = new Float64Array(parts.reduce((n, p) => n + p.length, 0));
+const NO_VALUES = new Float64Array(0);
+
+/**
+ * Row `s` of every run's kept values, joined; each run's part is let go once copied (replaced by
+ * an empty array), so the runs' copy is garbage row by row instead of only once all rows are joined.
+ */
+function joinRuns(keptNs: Float64Array[][], s: number): Float64Array {
+  const out = new Float64Array(keptNs.reduce((n, rows) => n + rows[s]!.length, 0));
   let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
+  for (const rows of keptNs) {
+    out.set(rows[s]!, at);
+    at += rows[s]!.length;
+    rows[s] = NO_VALUES;
   }
   return out;
 }

@@ -16,6 +16,7 @@ import { RequestStore } from './store.js';
 import { adjustRel, coarseDrift, densestWindow, formatPpm, LinkCollector, ppmOfRate, rateOfPpm, relOf, solveClocks, type Clock, type CoarseDirection, type DomainShift } from './clock.js';
 import { IDENTITY_WINDOW_NS, identityFromPairs, learnFromPass, type Learnt } from './learn.js';
 import { READ_CHUNK, readEvents, type ReadPlan, type ReaderMode } from './events.js';
+import type { OnProgress } from '../core/progress.js';
 
 export interface SourceInfo {
   id: number;
@@ -69,6 +70,8 @@ export interface CorrelateOptions {
    */
   drifts?: Map<string, number>;
   onPass?: (pass: number, what: string) => void;
+  /** How far each read of the events got (phase `reading and matching events`, `, pass N` with several domains; `aligning clocks` before). */
+  onProgress?: OnProgress;
   /** Read events on a worker thread ('thread'), on this one ('inline'), or by size ('auto', the default). */
   reader?: ReaderMode;
 }
@@ -249,7 +252,7 @@ function eventFilter(path: ProfilePoint[], profile: Profile, strings: Strings): 
   if (done > 0 && path[done - 1]!.join?.mode === 'last-before-next') add(path[done - 1]!.event, path[done - 1]!.match, true);
   const parts: string[] = [];
   const params: string[] = [];
-  if (ids.size) parts.push(`name_id IN (${[...ids].join(',')})`);
+  if (ids.size) parts.push(`+name_id IN (${[...ids].join(',')})`);
   for (const p of prefixes) {
     parts.push(`substr(args, 1, ${p.length}) = ?`);
     params.push(p);
@@ -310,6 +313,7 @@ function matchPass(
   gaps: [number, number][][],
   mode: ReaderMode,
   learnt: Learnt = {},
+  onRead?: (done: number, total: number) => void,
 ): { matcher: Matcher; store: RequestStore; seen: number } {
   const store = new RequestStore(path.length, requestAttrNames({ points: path, labels: profile.labels }));
   const matcher = new Matcher(profile, path, store, {
@@ -330,6 +334,7 @@ function matchPass(
       matcher.push(id, domain, t, names.get(nameId)!, args, fields.values);
     },
     mode,
+    onRead,
   );
   matcher.end();
   return { matcher, store, seen };
@@ -348,6 +353,7 @@ function coarseShifts(
   strings: Strings,
   mode: ReaderMode,
   fixedRates: ReadonlyMap<number, number>,
+  onRead?: (done: number, total: number) => void,
 ): { shifts: number[]; rates: number[]; pairs: number; reference: number; identity: Learnt['domainIdentity'] } {
   const firstCounts = new Array(domains.length).fill(0) as number[];
   const classifier = new Matcher(profile, path, { request() {} }, { slack: 0 });
@@ -406,6 +412,7 @@ function coarseShifts(
       }
     },
     mode,
+    onRead,
   );
   let identity: Learnt['domainIdentity'];
   if (idFields.length) {
@@ -602,6 +609,9 @@ export function correlate(db: Db, profile: Profile, opts: CorrelateOptions = {})
   const roles = new Set(path.map((p) => p.role));
   const gaps = loadGaps(db, domains);
   const mode = opts.reader ?? 'auto';
+  const onProgress = opts.onProgress;
+  /** A read's progress under `phase` (undefined: nobody listens). */
+  const progress = (phase: string): ((done: number, total: number) => void) | undefined => (onProgress ? (done, total) => onProgress(phase, done, total) : undefined);
   let shifts = domains.map(() => 0);
   /** Each domain's rate: adjusted = rel + shift + round(rate · rel). */
   let rates = domains.map(() => 0);
@@ -613,7 +623,7 @@ export function correlate(db: Db, profile: Profile, opts: CorrelateOptions = {})
   let coarseIdentity: Learnt['domainIdentity'];
   if (roles.size > 1) {
     resolution = timestampResolution(db, domains);
-    const coarse = coarseShifts(db, profile, path, domains, strings, mode, givenDrifts);
+    const coarse = coarseShifts(db, profile, path, domains, strings, mode, givenDrifts, progress('aligning clocks'));
     reference = coarse.reference;
     coarseIdentity = coarse.identity;
     if (givenOffsets.has(reference)) throw new InputError(`--offset ${domains[reference]!.name}=…: ${domains[reference]!.name} is the reference domain (where requests start; its offset is 0); give the other domains' offsets relative to it`);
@@ -629,6 +639,7 @@ export function correlate(db: Db, profile: Profile, opts: CorrelateOptions = {})
   }
 
   let pass = 0;
+  const matching = (): ((done: number, total: number) => void) | undefined => progress(roles.size > 1 ? `reading and matching events, pass ${pass}` : 'reading and matching events');
   let result: ReturnType<typeof matchPass>;
   /** What the previous pass taught this one (learn.ts). */
   let learnt: Learnt = coarseIdentity ? { domainIdentity: coarseIdentity } : {};
@@ -636,7 +647,7 @@ export function correlate(db: Db, profile: Profile, opts: CorrelateOptions = {})
   let idlessInconsistent = false;
   for (;;) {
     pass++;
-    result = matchPass(db, profile, path, domains, strings, shifts, rates, slack, gaps, mode, learnt);
+    result = matchPass(db, profile, path, domains, strings, shifts, rates, slack, gaps, mode, learnt, matching());
     opts.onPass?.(pass, `${result.store.length} requests`);
     learnt = roles.size > 1 ? learnFromPass(result.store, path, profile, domains.length) : {};
     if (coarseIdentity) learnt.domainIdentity = domains.map((_, d) => learnt.domainIdentity?.[d] ?? coarseIdentity![d]);
@@ -721,7 +732,7 @@ export function correlate(db: Db, profile: Profile, opts: CorrelateOptions = {})
         shifts = next;
         rates = nextRates;
         pass++;
-        result = matchPass(db, profile, path, domains, strings, shifts, rates, Math.max(...solved.map((s) => s.uncertainty)) + 1, gaps, mode, learnt);
+        result = matchPass(db, profile, path, domains, strings, shifts, rates, Math.max(...solved.map((s) => s.uncertainty)) + 1, gaps, mode, learnt, matching());
       }
       break;
     }

@@ -178,11 +178,50 @@ export interface ReaderBatch {
 
 export type ReaderMode = 'auto' | 'thread' | 'inline';
 
-/** Streams the plan's events into `each`, on a reader thread when the read is big enough. Returns the number of events. */
-export function readEvents(db: Db, plan: ReadPlan, each: EventFn, mode: ReaderMode = 'auto'): number {
-  const total = plan.sources.reduce((a, s) => a + (s.lastEvent - s.firstEvent + 1), 0);
+/** Events between two progress reports. */
+const PROGRESS_EVERY = 1 << 16;
+
+/**
+ * How far a read got, in events of the sources' id ranges (the filter skips most of them): per
+ * source, up to the last event id delivered from it (each source is read in id order).
+ */
+class ReadPosition {
+  private readonly upTo: number[];
+  readonly total: number;
+  constructor(private readonly sources: readonly SourcePlan[]) {
+    this.upTo = sources.map(() => 0);
+    this.total = sources.reduce((a, s) => a + (s.lastEvent - s.firstEvent + 1), 0);
+  }
+  /** Events up to `id` in its source are read; returns the events read in all sources. */
+  reached(id: number): number {
+    let done = 0;
+    this.sources.forEach((s, k) => {
+      if (id >= s.firstEvent && id <= s.lastEvent) this.upTo[k] = Math.max(this.upTo[k]!, id - s.firstEvent + 1);
+      done += this.upTo[k]!;
+    });
+    return done;
+  }
+}
+
+/**
+ * Streams the plan's events into `each`, on a reader thread when the read is big enough. Returns
+ * the number of events. `onRead(done, total)`: events of the sources' id ranges read so far, every
+ * PROGRESS_EVERY events and once at the end (done = total).
+ */
+export function readEvents(db: Db, plan: ReadPlan, each: EventFn, mode: ReaderMode = 'auto', onRead?: (done: number, total: number) => void): number {
+  const position = new ReadPosition(plan.sources);
+  const total = position.total;
   const thread = mode === 'thread' || (mode === 'auto' && total >= WORKER_MIN_EVENTS && db.path !== ':memory:' && db.path !== '');
-  if (!thread) return mergeSources(db, plan, each);
+  if (!thread) {
+    if (!onRead) return mergeSources(db, plan, each);
+    let n = 0;
+    const count = mergeSources(db, plan, (id, domain, t, nameId, args, fields, at) => {
+      each(id, domain, t, nameId, args, fields, at);
+      if (++n % PROGRESS_EVERY === 0) onRead(position.reached(id), total);
+    });
+    onRead(total, total);
+    return count;
+  }
 
   const flags = new Int32Array(new SharedArrayBuffer(8));
   const { port1, port2 } = new MessageChannel();
@@ -213,7 +252,12 @@ export function readEvents(db: Db, plan: ReadPlan, each: EventFn, mode: ReaderMo
         for (let f = 0; f < fields.length; f++) fields[f] = nul(v[k + BATCH_FIELDS + f]!);
         each(v[k]!, v[k + 2]!, v[k + 1]!, v[k + 3]!, args, fields, 0);
       }
-      if (b.done) return b.count!;
+      if (b.done) {
+        onRead?.(total, total);
+        return b.count!;
+      }
+      // (A batch holds BATCH events: a report every PROGRESS_EVERY / BATCH batches.)
+      if (onRead && b.n > 0 && consumed % (PROGRESS_EVERY / BATCH) === 0) onRead(position.reached(v[(b.n - 1) * stride]!), total);
     }
   } finally {
     port1.close();

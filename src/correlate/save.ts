@@ -7,7 +7,9 @@ import { COUNTERS } from '../core/counters.js';
 import type { Db, SqlValue } from '../db/db.js';
 import type { Correlation } from './correlate.js';
 import type { Grouping } from './runs.js';
+import { runRanks, saveStageRows, saveStageSummary } from './save-stages.js';
 import type { RequestStore } from './store.js';
+import type { OnProgress } from '../core/progress.js';
 
 export interface SaveInput {
   correlation: Correlation;
@@ -22,7 +24,8 @@ export interface SaveInput {
 
 const ROWS = 100;
 
-export function saveCorrelation(db: Db, s: SaveInput): number {
+/** `onProgress`: phase `storing requests`, done of the requests, every 65536 and at the end. */
+export function saveCorrelation(db: Db, s: SaveInput, onProgress?: OnProgress): number {
   const c = s.correlation;
   const store = c.requests;
   const P = c.path.length;
@@ -30,7 +33,10 @@ export function saveCorrelation(db: Db, s: SaveInput): number {
   s.grouping.runs.forEach((run, r) => run.index.forEach((i, j) => (kept[i] = s.keptFlags[r]![j]!)));
   return db.transaction(() => {
     const old = db.prepare<{ id: number }>('SELECT id FROM correlations WHERE profile = ?').get(c.profile.name);
-    if (old) for (const t of ['requests', 'request_tasks', 'runs', 'domain_offsets', 'correlation_diagnostics', 'correlations']) db.prepare(`DELETE FROM ${t} WHERE ${t === 'correlations' ? 'id' : 'correlation_id'} = ?`).run(old.id);
+    if (old) {
+      db.prepare('DELETE FROM request_stage_data WHERE stage_id IN (SELECT id FROM stages WHERE correlation_id = ?)').run(old.id);
+      for (const t of ['stages', 'stage_summary', 'requests', 'request_tasks', 'runs', 'domain_offsets', 'correlation_diagnostics', 'correlations']) db.prepare(`DELETE FROM ${t} WHERE ${t === 'correlations' ? 'id' : 'correlation_id'} = ?`).run(old.id);
+    }
     const id = Number(
       db
         .prepare(
@@ -60,15 +66,19 @@ export function saveCorrelation(db: Db, s: SaveInput): number {
     const insDiag = db.prepare('INSERT INTO correlation_diagnostics(correlation_id, code, point, severity, count, first_event_id, description) VALUES (?,?,?,?,?,?,?)');
     for (const d of c.counters) insDiag.run(id, d.code, d.point, d.severity, d.count, d.firstEvent, COUNTERS[d.code].description);
 
-    const COLS = 14;
+    const COLS = 15;
     const one = `(${new Array(COLS).fill('?').join(',')})`;
-    const cols = 'correlation_id, run, seq, status, kept, start_ts_ns, total_ns, points, events, task_id, bios, block_requests, bytes, filtered';
+    const cols = 'correlation_id, run, seq, status, kept, start_ts_ns, total_ns, points, events, task_id, bios, block_requests, bytes, filtered, run_rank';
+    // Requests get consecutive ids in seq order (appended, in this transaction).
+    const firstRequestId = (db.prepare<{ m: number | null }>('SELECT max(id) AS m FROM requests').get()?.m ?? 0) + 1;
+    const ranks = runRanks(store, s.grouping);
     const multi = db.prepare(`INSERT INTO requests(${cols}) VALUES ${new Array(ROWS).fill(one).join(',')}`);
     const single = db.prepare(`INSERT INTO requests(${cols}) VALUES ${one}`);
     const taskOf = requestTasks(db, id, c.profile.labels, store);
     const buf: SqlValue[] = [];
     const order = s.grouping.order;
     for (let q = 0; q < order.length; q++) {
+      if (onProgress && (q & 0xffff) === 0) onProgress('storing requests', q, order.length);
       const i = order[q]!;
       const start = store.start(i);
       let pts = '[';
@@ -103,6 +113,7 @@ export function saveCorrelation(db: Db, s: SaveInput): number {
         store.blockRequests(i),
         sectors > 0 ? sectors * 512 : null,
         s.grouping.filtered?.[i] ? 1 : 0,
+        ranks[q]! || null,
       );
       if (buf.length === ROWS * COLS) {
         multi.run(...buf);
@@ -110,6 +121,10 @@ export function saveCorrelation(db: Db, s: SaveInput): number {
       }
     }
     for (let k = 0; k < buf.length; k += COLS) single.run(...buf.slice(k, k + COLS));
+    const rows = { correlationId: id, pointNames: c.path.map((p) => p.name), store, grouping: s.grouping, firstRequestId, kept };
+    saveStageRows(db, rows);
+    saveStageSummary(db, rows);
+    onProgress?.('storing requests', order.length, order.length);
     return id;
   });
 }

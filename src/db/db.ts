@@ -10,13 +10,13 @@ import { InputError } from '../core/errors.js';
 import { COUNTERS, countsLines, type CounterCode } from '../core/counters.js';
 import type { SqlValue } from '../core/types.js';
 
-export const SCHEMA_VERSION = 6;
+export const SCHEMA_VERSION = 7;
 /**
  * queries/ files that bring a database from version i to i + 1. A line `.read FILE` in them is
  * replaced by FILE (relative to queries/), as the sqlite3 shell does when run from queries/:
  * 003_views.sql is the ordered list of the files of queries/views/.
  */
-const MIGRATIONS = ['001_schema.sql', '002_correlation.sql', '003_views.sql', '004_counter_stage.sql', '005_request_fields.sql', '006_clock_drift.sql'];
+const MIGRATIONS = ['001_schema.sql', '002_correlation.sql', '003_views.sql', '004_counter_stage.sql', '005_request_fields.sql', '006_clock_drift.sql', '007_stage_rows.sql'];
 
 export type { SqlValue };
 /** A positional value, or an object of named parameters (`:name` in the SQL, key `name`). */
@@ -123,12 +123,16 @@ export interface OpenOptions {
  * whole file), the others wait for it, up to `timeoutMs`, saying once that they wait (`onWait`,
  * the CLI prints it on stderr). Giving up is a BusyError naming the database, never an internal error.
  */
-const busy = { timeoutMs: 10 * 60_000, onWait: (_message: string): void => {} };
+const busy = { timeoutMs: 10 * 60_000, onWait: (_message: string): void => {}, onUpgrade: (_message: string): void => {} };
 
-/** How long to wait for another process's write, and what to say when waiting starts (the CLI sets both). */
-export function setBusyPolicy(p: { timeoutMs?: number; onWait?: (message: string) => void }): void {
+/**
+ * How long to wait for another process's write, what to say when waiting starts, and when an
+ * older database is upgraded (which may take minutes on a big one); the CLI sets them.
+ */
+export function setBusyPolicy(p: { timeoutMs?: number; onWait?: (message: string) => void; onUpgrade?: (message: string) => void }): void {
   if (p.timeoutMs !== undefined) busy.timeoutMs = p.timeoutMs;
   if (p.onWait) busy.onWait = p.onWait;
+  if (p.onUpgrade) busy.onUpgrade = p.onUpgrade;
 }
 
 /** Another process held the database longer than the busy timeout. */
@@ -235,6 +239,7 @@ function migrate(db: SqliteDb, writable: boolean, mayCreate: boolean): void {
   // the database since (two ingests into a new file at once).
   const migrateNow = db.raw.transaction(() => {
     const v = schemaVersionOf(db);
+    if (v > 0 && v < SCHEMA_VERSION) busy.onUpgrade(`${db.path}: upgrading it from schema ${v} to ${SCHEMA_VERSION} (once; stored reports are rewritten, which takes a while on a big database)`);
     for (let i = v; i < SCHEMA_VERSION; i++) {
       db.exec(migrationSql(MIGRATIONS[i]!));
       if (i === 0) db.prepare('INSERT INTO xt_meta(key, value) VALUES (?, ?)').run('created_by', 'xtrace');

@@ -12,6 +12,7 @@ import { groupRuns, type Grouping } from '../correlate/runs.js';
 import { saveCorrelation } from '../correlate/save.js';
 import type { RequestStore } from '../correlate/store.js';
 import type { Profile } from '../profiles/index.js';
+import type { OnProgress } from '../core/progress.js';
 import { buildReport, type ReportGroup, type ReportModel } from '../report/model.js';
 import { XTRACE_VERSION } from '../core/version.js';
 import { describeExcludedRuns, noRunRefusal, profileHint, strictRefusal } from './diagnose.js';
@@ -49,6 +50,11 @@ export interface AnalysisOptions extends BreakdownOptions {
   /** One breakdown per request direction (`op`) or size (`size`) besides the whole report's. */
   groupBy?: GroupBy;
   onStep?: (what: string) => void;
+  /**
+   * How far it got: reading and matching the events (per pass), `computing the statistic`,
+   * `storing requests`, and a final call (`done`, 1 of 1) when the model is built.
+   */
+  onProgress?: OnProgress;
 }
 
 export interface Analysis {
@@ -71,7 +77,9 @@ export function analyse(db: Db, o: AnalysisOptions): Analysis {
     ...(o.drifts ? { drifts: o.drifts } : {}),
     ...(o.reader ? { reader: o.reader } : {}),
     onPass: (p, w) => o.onStep?.(`pass ${p}: ${w}`),
+    ...(o.onProgress ? { onProgress: o.onProgress } : {}),
   });
+  o.onProgress?.('computing the statistic', 0, null);
   const filters = o.filters ?? [];
   let filteredOut = 0;
   const include =
@@ -108,7 +116,7 @@ export function analyse(db: Db, o: AnalysisOptions): Analysis {
       runKept: kept,
       options: method,
       version: o.version ?? XTRACE_VERSION,
-    });
+    }, o.onProgress);
   }
   if (b.runs.length === 0) throw noRunRefusal(db, c, g, b, excluded, filters.map((f) => f.text));
   if (o.strict && excluded.length) throw strictRefusal(db, excluded);
@@ -124,5 +132,6 @@ export function analyse(db: Db, o: AnalysisOptions): Analysis {
   };
   const groups = o.groupBy ? groupBreakdowns(c, g, o.groupBy, method, extras) : null;
   const model = buildReport(c, g, b, id, { ...extras, excludedRuns: excluded, groups });
+  o.onProgress?.('done', 1, 1);
   return { correlation: c, grouping: g, breakdown: b, model, correlationId: id, filteredOut, groups };
 }

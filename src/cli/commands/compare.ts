@@ -1,9 +1,10 @@
 /** `xtrace compare`: the options → two sides (JSON reports or databases through the report pipeline) → the verdict → a reporter; exit 1 on a regression. */
 import { Command, Option } from 'commander';
-import { loadSides } from '../../compare/sides.js';
+import { loadSides, type Side } from '../../compare/sides.js';
 import { compare, COMPARE_DEFAULTS } from '../../compare/compare.js';
 import { COMPARE_REPORTERS, type CompareFormat } from '../../compare/reporters.js';
 import { dataColor, writeOutput } from '../output.js';
+import { stderrProgress } from '../progress.js';
 import { methodOf, methodOptions, outputOptions, parseAlpha, parseCount, parseDuration, parsePercent, profileOption, type MethodFlags } from '../options.js';
 
 export function compareCommand(): Command {
@@ -22,6 +23,7 @@ export function compareCommand(): Command {
     .option('--fail-on-inconclusive', 'exit 1 also when a stage is inconclusive')
     .option('--allow-per-request', 'with fewer than 3 runs on a side, let the per-request test decide (it overstates significance)')
     .option('--strict', 'refuse (exit 2) a side with a run that has no complete request, instead of comparing its other runs')
+    .option('-q, --quiet', 'no progress line on stderr (database sides, on a terminal, after a second)')
     .addOption(new Option('--seed <n>', 'bootstrap seed').default(COMPARE_DEFAULTS.seed).argParser(parseCount))
     .addHelpText(
       'after',
@@ -45,10 +47,23 @@ inconclusive); 2: error.`,
       (
         baseline: string,
         candidate: string,
-        o: MethodFlags & { profile?: string; threshold: number; floor: number; alpha: number; format: CompareFormat; out?: string; failOnInconclusive?: boolean; allowPerRequest?: boolean; seed: number; strict?: boolean },
+        o: MethodFlags & { profile?: string; threshold: number; floor: number; alpha: number; format: CompareFormat; out?: string; failOnInconclusive?: boolean; allowPerRequest?: boolean; seed: number; strict?: boolean; quiet?: boolean },
       ) => {
         // --filter is parsed per database side, against its profile's request fields.
-        const [a, b] = loadSides(baseline, candidate, { ...methodOf({ ...o, filter: [] }), ...(o.filter?.length ? { filterTexts: o.filter } : {}), ...(o.profile ? { profile: o.profile } : {}), strict: !!o.strict });
+        const progress = stderrProgress(o.quiet);
+        let sides: [Side, Side];
+        try {
+          sides = loadSides(baseline, candidate, {
+            ...methodOf({ ...o, filter: [] }),
+            ...(o.filter?.length ? { filterTexts: o.filter } : {}),
+            ...(o.profile ? { profile: o.profile } : {}),
+            strict: !!o.strict,
+            ...(progress ? { onProgress: progress.onProgress } : {}),
+          });
+        } finally {
+          progress?.clear();
+        }
+        const [a, b] = sides;
         const c = compare(a, b, { ...COMPARE_DEFAULTS, threshold: o.threshold, floorNs: o.floor, alpha: o.alpha, allowPerRequest: !!o.allowPerRequest, seed: o.seed });
         writeOutput(COMPARE_REPORTERS[o.format].render(c, dataColor(o.out)), o.out);
         process.exitCode = c.counts.regressed > 0 || (o.failOnInconclusive && c.counts.inconclusive > 0) ? 1 : 0;

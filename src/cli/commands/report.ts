@@ -7,6 +7,7 @@ import { GROUP_BY, type GroupBy } from '../../pipeline/groups.js';
 import { REPORTERS, type Reporter, type ReporterName } from '../../report/reporters.js';
 import { figuresOf } from '../../pipeline/figures.js';
 import { dataColor, writeOutput } from '../output.js';
+import { stderrProgress } from '../progress.js';
 import { dbOption, methodOf, methodOptions, outputOptions, profileOption, type MethodFlags } from '../options.js';
 
 export function reportCommand(): Command {
@@ -18,6 +19,7 @@ export function reportCommand(): Command {
   return cmd
     .addOption(new Option('--group-by <what>', 'also one breakdown per request direction (op: R, W …), size (size: bytes) or Xen guest (domid)').choices([...GROUP_BY]))
     .option('--strict', 'refuse (exit 2) when a run has no complete request, instead of listing it and reporting the others (CI)')
+    .option('-q, --quiet', 'no progress line on stderr (shown on a terminal after a second)')
     .addHelpText(
       'after',
       `
@@ -35,15 +37,17 @@ A run with no complete request is listed with why (points without events in it, 
 other runs are reported; when no run can be, the refusal says what to change (profile, --domain,
 set_event, buffer_size_kb). The requests are stored either way: SELECT * FROM request_stages WHERE run = '1';`,
     )
-    .action((o: MethodFlags & { profile: string; db: string; format: ReporterName; out?: string; groupBy?: GroupBy; strict?: boolean }) => {
+    .action((o: MethodFlags & { profile: string; db: string; format: ReporterName; out?: string; groupBy?: GroupBy; strict?: boolean; quiet?: boolean }) => {
       const profile = loadProfile(o.profile);
       const db = openDb(o.db);
+      const progress = stderrProgress(o.quiet);
       let text: string;
       try {
-        const a = analyse(db, { profile, ...methodOf(o, profile), strict: !!o.strict, ...(o.groupBy ? { groupBy: o.groupBy } : {}) });
+        const a = analyse(db, { profile, ...methodOf(o, profile), strict: !!o.strict, ...(o.groupBy ? { groupBy: o.groupBy } : {}), ...(progress ? { onProgress: progress.onProgress } : {}) });
         const reporter: Reporter = REPORTERS[o.format];
         text = reporter.render(a.model, dataColor(o.out), reporter.figures ? figuresOf(db, a) : undefined);
       } finally {
+        progress?.clear();
         db.close();
       }
       writeOutput(text, o.out);

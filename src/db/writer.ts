@@ -115,6 +115,28 @@ function orNull(x: number): number | null {
   return x === x ? x : null;
 }
 
+const NAME_INDEX = 'event_data_by_name';
+
+/**
+ * Inside a file's transaction, before its events: drops the index of events by name when the
+ * file brings at least as many events as the database holds (`expectedEvents`: an estimate, null
+ * when unknown), so that rebuildNameIndex sorts them once at the end instead of updating the index
+ * row by row (measured: +40 % ingest time row by row, +20 % sorted at the end). Returns whether it
+ * did; a rollback restores it with everything else.
+ */
+export function deferNameIndex(db: Db, expectedEvents: number | null): boolean {
+  const have = (db.prepare<{ m: number | null }>('SELECT max(id) AS m FROM event_data').get()?.m ?? 0) as number;
+  if (have > 0 && (expectedEvents === null || expectedEvents < have)) return false;
+  if (!db.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'index' AND name = ?").get(NAME_INDEX)) return false;
+  db.exec(`DROP INDEX ${NAME_INDEX}`);
+  return true;
+}
+
+/** After the file's events, in its transaction: the index deferNameIndex dropped. */
+export function rebuildNameIndex(db: Db): void {
+  db.exec(`CREATE INDEX ${NAME_INDEX} ON event_data(name_id)`);
+}
+
 /** Inserts the sources row with zero counts; returns its id. */
 export function insertSource(db: Db, s: SourceRow): number {
   const r = db

@@ -13,7 +13,7 @@ import { InputError, InterruptedError, ParseError } from '../core/errors.js';
 import { XTRACE_VERSION } from '../core/version.js';
 import type { LostPlace, Parser, SourceFacts } from '../core/types.js';
 import type { Db } from '../db/db.js';
-import { EventWriter, findSourceBySha, finishSource, insertSource, loadStrings } from '../db/writer.js';
+import { deferNameIndex, EventWriter, findSourceBySha, finishSource, insertSource, loadStrings, rebuildNameIndex } from '../db/writer.js';
 import { parseInWorker } from './parse-thread.js';
 
 const READ_CHUNK = 1 << 20;
@@ -170,6 +170,8 @@ export async function ingestFile(db: Db, input: IngestInput, opts: IngestOptions
       version: XTRACE_VERSION,
     });
     const w = new EventWriter(db, sourceId);
+    // ~110 bytes per event line in a real capture (the bench input: 114).
+    const deferredIndex = deferNameIndex(db, total === null ? null : total / 110);
     const known = loadStrings(db);
     const onEvent = opts.onEvent;
     let lastProgress = 0;
@@ -225,6 +227,7 @@ export async function ingestFile(db: Db, input: IngestInput, opts: IngestOptions
     finishSource(db, sourceId, w, totals, diags.list());
     const insGap = db.prepare('INSERT INTO lost_gaps(source_id, line, cpu, lost) VALUES (?, ?, ?, ?)');
     for (const g of gaps) insGap.run(sourceId, g.line, g.cpu, g.lost);
+    if (deferredIndex) rebuildNameIndex(db);
     db.commit();
     return {
       path,

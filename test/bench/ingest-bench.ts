@@ -1,17 +1,24 @@
 /**
- * `npm run bench` — ingestion benchmark (a benchmark, not a test).
+ * `npm run bench` — the speed and memory figures of issue 13, each with its target, from one run
+ * (a benchmark, not a test).
  *
- * 1. Builds bench-data/linux-block-<N>mb.txt: the real capture samples/linux-block-default
- *    replicated with shifted timestamps until it is at least BENCH_MB (default 1024) MB.
- * 2. Times `xtrace ingest` on it (fresh db): MB/s, events/s, peak RSS (the child's own maxRSS).
- * 3. Exports the same events pre-split as TSV and times the sqlite3 shell's `.mode tabs` +
- *    `.import` of them into a table of the same columns; prints the ratio xtrace / sqlite3.
- * 4. Times `xtrace report` (correlate and store every request) and `xtrace export --format
- *    chrome-json` of every stored request (and of the first 1000: peak RSS must not grow with them).
+ * Input: bench-data/linux-block-<N>mb.txt, the real capture samples/linux-block-default (fio
+ * O_DIRECT reads with the event mix of a real capture: pread64 syscalls, block, irq,
+ * sched_switch/sched_wakeup with their long args, trace_marker run markers) replicated with
+ * shifted timestamps until it is at least BENCH_MB (default 1024) MB.
+ * 1. `xtrace ingest` of it into a fresh database; the sqlite3 shell's `.import` of the same events
+ *    as a 7-column TSV (comm, pid, cpu, flags, ts_ns, name, args; no index, journal off) is the
+ *    yardstick every time target is a fraction of.
+ * 2. `xtrace report` (correlate, statistic, store every request with its stage rows), its peak RSS.
+ * 3. SQL on that database: every named query with its defaults, and two ad hoc questions.
+ * 4. `xtrace compare` of the database with itself; `xtrace export --format chrome-json`.
+ * 5. Size (BENCH_BIG_MB, default 5000; 0 skips it): ingest and report of a ≥ 4 GB input (≥ 4 M
+ *    requests); peak RSS must not grow with the trace.
+ * BENCH_PARTS=speed (1-4) or size (5) runs one part.
  * Generated data lives in bench-data/ (git-ignored) and is reused when already there.
  */
 import { spawnSync } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,12 +27,15 @@ import { once } from 'node:events';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const dataDir = join(root, 'bench-data');
 const targetMb = Number(process.env['BENCH_MB'] ?? 1024);
+const bigMb = Number(process.env['BENCH_BIG_MB'] ?? 5000);
+/** BENCH_PARTS=speed or size: only that part (the size part measures memory, which another load does not change). */
+const parts = (process.env['BENCH_PARTS'] ?? 'speed,size').split(',');
 const cli = join(root, 'dist', 'src', 'cli', 'main.js');
 const TS_RE = /^(.*?\]\s+\S*\s*)(\d+)\.(\d{6})(:.*)$/;
 
-async function makeInput(): Promise<string> {
-  const out = join(dataDir, `linux-block-${targetMb}mb.txt`);
-  if (existsSync(out) && statSync(out).size >= targetMb * 1e6) return out;
+async function makeInput(mb: number): Promise<string> {
+  const out = join(dataDir, `linux-block-${mb}mb.txt`);
+  if (existsSync(out) && statSync(out).size >= mb * 1e6) return out;
   mkdirSync(dataDir, { recursive: true });
   const src = gunzipSync(readFileSync(join(root, 'samples', 'linux-block-default', 'trace.txt.gz'))).toString('utf8');
   const lines = src.split('\n').filter((l) => l.length > 0);
@@ -42,7 +52,7 @@ async function makeInput(): Promise<string> {
   const w = createWriteStream(out);
   w.write(header.filter((l) => !l.includes('entries-in-buffer')).join('\n') + '\n');
   let bytes = 0;
-  for (let rep = 0; bytes < targetMb * 1e6; rep++) {
+  for (let rep = 0; bytes < mb * 1e6; rep++) {
     let chunk = '';
     const shift = rep * span;
     for (const b of body) {
@@ -58,86 +68,155 @@ async function makeInput(): Promise<string> {
   return out;
 }
 
-function run(cmd: string, args: string[], input?: string): { secs: number; stdout: string; stderr: string; status: number | null } {
+interface Timed {
+  secs: number;
+  rssMiB: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command under /usr/bin/time: wall time, the child's peak RSS; throws on failure. */
+function timed(what: string, cmd: string, args: string[], input?: string): Timed {
+  console.error(`bench: ${what} …`);
   const t0 = performance.now();
-  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 28, ...(input !== undefined ? { input } : {}) });
-  return { secs: (performance.now() - t0) / 1000, stdout: r.stdout, stderr: r.stderr, status: r.status };
-}
-
-function peakRssOfSqlite(args: string[], input: string): { secs: number; rssKb: number } {
-  const r = run('/usr/bin/time', ['-f', '%M', 'sqlite3', ...args], input);
-  if (r.status !== 0) throw new Error(`sqlite3 failed: ${r.stderr}`);
+  const r = spawnSync('/usr/bin/time', ['-f', '%M', cmd, ...args], { encoding: 'utf8', maxBuffer: 1 << 28, ...(input !== undefined ? { input } : {}) });
+  const secs = (performance.now() - t0) / 1000;
+  if (r.status !== 0) throw new Error(`bench: ${what} failed (exit ${r.status}): ${r.stderr.trim().split('\n').slice(-3).join(' ')}`);
   const lines = r.stderr.trim().split('\n');
-  return { secs: r.secs, rssKb: Number(lines[lines.length - 1]) };
+  return { secs, rssMiB: Number(lines.pop()) / 1024, stdout: r.stdout, stderr: lines.join('\n') };
 }
 
-async function main(): Promise<void> {
-  if (!existsSync(cli)) throw new Error('build first: npm run build');
-  console.error(`bench: preparing ≥ ${targetMb} MB input …`);
-  const input = await makeInput();
-  const size = statSync(input).size;
-  const db = join(dataDir, 'bench.db');
-  rmSync(db, { force: true });
-  console.error(`bench: xtrace ingest ${(size / 1e6).toFixed(0)} MB …`);
-  const x = run(process.execPath, [cli, 'ingest', '--quiet', '--json', '--db', db, input]);
-  if (x.status !== 0) throw new Error(`xtrace ingest failed: ${x.stderr}`);
-  const summary = JSON.parse(x.stdout) as { files: { events: number; unparsed_lines: number; lines: number }[]; peak_rss_bytes: number };
-  const f = summary.files[0]!;
+const xtrace = (what: string, args: string[]): Timed => timed(what, process.execPath, [cli, ...args]);
 
-  console.error('bench: exporting the same events as TSV …');
+interface Figure {
+  name: string;
+  value: string;
+  target: string;
+  met: boolean | null;
+}
+
+const figures: Figure[] = [];
+function figure(name: string, value: string, target = '', met: boolean | null = null): void {
+  figures.push({ name, value, target, met });
+}
+const s2 = (x: number): string => `${x.toFixed(2)} s`;
+const mib = (x: number): string => `${x.toFixed(0)} MiB`;
+/** A time against a fraction of the import's. */
+function vsImport(name: string, t: Timed, importSecs: number, fraction: number, extra = ''): void {
+  figure(name, `${s2(t.secs)} (${(t.secs / importSecs).toFixed(2)}× import)${extra}`, `≤ ${fraction}× import = ${s2(fraction * importSecs)}`, t.secs <= fraction * importSecs);
+}
+function rss(name: string, t: Timed, limitMiB: number): void {
+  figure(`  peak RSS`, mib(t.rssMiB), `≤ ${limitMiB} MiB`, t.rssMiB <= limitMiB);
+  void name;
+}
+
+/** The time of the sqlite3 shell importing the database's events as the 7-column TSV. */
+function sqliteImport(db: string): { t: Timed; rows: number } {
   const tsv = join(dataDir, 'events.tsv');
-  const exp = run('sqlite3', [db, '-cmd', '.mode tabs', '-cmd', `.output ${tsv}`, 'SELECT source_id, line, ts_ns, cpu, pid, tgid, comm, name, flags, args FROM events']);
-  if (exp.status !== 0) throw new Error(`export failed: ${exp.stderr}`);
+  timed('exporting the events as a 7-column TSV', 'sqlite3', [db, '-cmd', '.mode tabs', '-cmd', `.output ${tsv}`, 'SELECT comm, pid, cpu, flags, ts_ns, name, args FROM events ORDER BY id']);
   const sdb = join(dataDir, 'sqlite-import.db');
   rmSync(sdb, { force: true });
-  console.error('bench: sqlite3 .import …');
-  const imp = peakRssOfSqlite(
+  const t = timed(
+    'sqlite3 .import',
+    'sqlite3',
     [sdb],
-    `CREATE TABLE events(source_id INTEGER, line INTEGER, ts_ns INTEGER, cpu INTEGER, pid INTEGER, tgid INTEGER, comm TEXT, name TEXT, flags TEXT, args TEXT);
+    `PRAGMA journal_mode = OFF;
+CREATE TABLE events(comm TEXT, pid INTEGER, cpu INTEGER, flags TEXT, ts_ns INTEGER, name TEXT, args TEXT);
 .mode tabs
 .import ${tsv} events
 `,
   );
-  const imported = Number(run('sqlite3', [sdb, 'SELECT count(*) FROM events']).stdout.trim());
+  const rows = Number(spawnSync('sqlite3', [sdb, 'SELECT count(*) FROM events'], { encoding: 'utf8' }).stdout.trim());
   rmSync(tsv, { force: true });
   rmSync(sdb, { force: true });
+  return { t, rows };
+}
 
-  console.error('bench: xtrace report --profile linux-block (correlate, statistic, store every request) …');
-  const rep = join(dataDir, 'report.json');
-  const r = run('/usr/bin/time', ['-f', '%M', process.execPath, cli, 'report', '--db', db, '--profile', 'linux-block', '--format', 'json', '--out', rep]);
-  if (r.status !== 0) throw new Error(`xtrace report failed: ${r.stderr}`);
-  const repRssKb = Number(r.stderr.trim().split('\n').pop());
-  const model = JSON.parse(readFileSync(rep, 'utf8')) as { requests: { total: number; complete: number }; runs: unknown[] };
-  rmSync(rep, { force: true });
+interface IngestJson {
+  files: { events: number; unparsed_lines: number; lines: number }[];
+  peak_rss_bytes: number;
+}
 
-  // The export streams: its peak RSS with every request should be that of the first thousand.
-  const exported = (limit: number | null): { secs: number; rssKb: number; line: string; bytes: number } => {
-    console.error(`bench: xtrace export --format chrome-json${limit ? ` --limit ${limit}` : ''} …`);
+function ingest(db: string, input: string): { t: Timed; f: IngestJson['files'][number] } {
+  rmSync(db, { force: true });
+  const t = xtrace(`xtrace ingest ${(statSync(input).size / 1e6).toFixed(0)} MB`, ['ingest', '--quiet', '--json', '--db', db, input]);
+  return { t, f: (JSON.parse(t.stdout) as IngestJson).files[0]! };
+}
+
+function report(db: string): { t: Timed; total: number; complete: number; runs: number } {
+  const out = join(dataDir, 'report.json');
+  const t = xtrace('xtrace report --profile linux-block (correlate, statistic, store every request and its stage rows)', ['report', '--quiet', '--db', db, '--profile', 'linux-block', '--format', 'json', '--out', out]);
+  const m = JSON.parse(readFileSync(out, 'utf8')) as { requests: { total: number; complete: number }; runs: unknown[] };
+  rmSync(out, { force: true });
+  return { t, total: m.requests.total, complete: m.requests.complete, runs: m.runs.length };
+}
+
+async function main(): Promise<void> {
+  if (!existsSync(cli)) throw new Error('build first: npm run build');
+  if (parts.includes('speed')) await speed();
+  if (parts.includes('size') && bigMb > 0) await size();
+  const width = Math.max(...figures.map((f) => f.name.length)) + 2;
+  for (const f of figures) {
+    const mark = f.met === null ? '' : f.met ? '  ✓' : '  ✗ NOT MET';
+    console.log(`${f.name.padEnd(width)}${f.value}${f.target ? `   [target ${f.target}]` : ''}${mark}`);
+  }
+  const missed = figures.filter((f) => f.met === false).length;
+  console.log(missed === 0 ? 'every target met' : `${missed} target(s) not met`);
+  writeFileSync(join(dataDir, `bench-results-${parts.join('-')}.json`), JSON.stringify({ date: new Date().toISOString(), figures }, null, 2));
+}
+
+async function speed(): Promise<void> {
+  console.error(`bench: preparing ≥ ${targetMb} MB input …`);
+  const input = await makeInput(targetMb);
+  const size = statSync(input).size;
+  const db = join(dataDir, 'bench.db');
+
+  const ing = ingest(db, input);
+  const mix = spawnSync('sqlite3', [db, 'SELECT name, count(*) FROM events GROUP BY name ORDER BY 2 DESC'], { encoding: 'utf8' }).stdout.trim().split('\n').map((l) => l.replace('|', ' ')).join(', ');
+  const imp = sqliteImport(db);
+  const I = imp.t.secs;
+  figure('input', `${(size / 1e6).toFixed(0)} MB, ${ing.f.lines} lines, ${ing.f.events} events, ${ing.f.unparsed_lines} lines not understood`);
+  figure('  event mix', mix);
+  figure('sqlite3 .import (7-column TSV)', `${s2(I)}  ${(imp.rows / I / 1e3).toFixed(0)}k rows/s  (${imp.rows} rows, no index, journal off)`, 'the yardstick');
+  vsImport('xtrace ingest', ing.t, I, 0.7, `  ${(size / 1e6 / ing.t.secs).toFixed(1)} MB/s  ${(ing.f.events / ing.t.secs / 1e3).toFixed(0)}k events/s`);
+  rss('ingest', ing.t, 400);
+
+  const rep = report(db);
+  vsImport('xtrace report (linux-block)', rep.t, I, 0.4, `  ${rep.total} requests (${rep.complete} complete, ${rep.runs} runs)`);
+  rss('report', rep.t, 400);
+
+  const named = readdirSync(join(root, 'queries', 'named')).filter((f) => f.endsWith('.sql')).map((f) => f.replace(/\.sql$/, '')).sort();
+  for (const q of named) vsImport(`query ${q}`, xtrace(`xtrace query ${q}`, ['query', '--db', db, q]), I, 0.1);
+  for (const sql of ["SELECT stage, avg(duration_ns) FROM request_stages WHERE status = 'complete' GROUP BY stage", 'SELECT name, count(*) FROM events GROUP BY name'])
+    vsImport(`query "${sql}"`, xtrace(`xtrace query "${sql}"`, ['query', '--db', db, sql]), I, 0.1);
+
+  const cmp = xtrace('xtrace compare of the database with itself', ['compare', '--quiet', '-p', 'linux-block', '--format', 'json', db, db]);
+  figure('xtrace compare (bench db with itself)', s2(cmp.secs));
+  rss('compare', cmp, 400);
+
+  const exported = (limit: number | null): void => {
     const out = join(dataDir, 'trace.json');
-    const e = run('/usr/bin/time', ['-f', '%M', process.execPath, cli, 'export', '--db', db, '--out', out, ...(limit ? ['--limit', String(limit)] : [])]);
-    if (e.status !== 0) throw new Error(`xtrace export failed: ${e.stderr}`);
-    const lines = e.stderr.trim().split('\n');
+    const e = xtrace(`xtrace export --format chrome-json${limit ? ` --limit ${limit}` : ''}`, ['export', '--db', db, '--out', out, ...(limit ? ['--limit', String(limit)] : [])]);
     const bytes = statSync(out).size;
     rmSync(out, { force: true });
-    return { secs: e.secs, rssKb: Number(lines.pop()), line: lines.pop() ?? '', bytes };
+    figure(`xtrace export${limit ? ` --limit ${limit}` : ' (chrome-json, all)'}`, `${s2(e.secs)}  ${(bytes / 1e6).toFixed(1)} MB written  peak RSS ${mib(e.rssMiB)}`);
   };
-  const few = exported(1000);
-  const all = exported(null);
+  exported(1000);
+  exported(null);
 
-  const mbs = size / 1e6 / x.secs;
-  const evs = f.events / x.secs;
-  const rows = [
-    ['input', `${(size / 1e6).toFixed(0)} MB, ${f.lines} lines, ${f.events} events, ${f.unparsed_lines} lines not understood`],
-    ['xtrace ingest', `${x.secs.toFixed(2)} s  ${mbs.toFixed(1)} MB/s  ${(evs / 1e3).toFixed(0)}k events/s  peak RSS ${(summary.peak_rss_bytes / 2 ** 20).toFixed(0)} MiB`],
-    ['sqlite3 .import (pre-split TSV)', `${imp.secs.toFixed(2)} s  ${(imported / imp.secs / 1e3).toFixed(0)}k rows/s  peak RSS ${(imp.rssKb / 1024).toFixed(0)} MiB  (${imported} rows)`],
-    ['ratio xtrace / sqlite3', (x.secs / imp.secs).toFixed(2)],
-    ['targets', '≥ 80 MB/s, ≥ 700k events/s, ratio ≤ 1.0, peak RSS ≤ 400 MiB'],
-    ['xtrace report (linux-block)', `${r.secs.toFixed(2)} s  ${model.requests.total} requests (${model.requests.complete} complete, ${model.runs.length} runs)  ${(model.requests.total / r.secs / 1e3).toFixed(0)}k requests/s  peak RSS ${(repRssKb / 1024).toFixed(0)} MiB`],
-    ['targets', '≤ 15 s, peak RSS ≤ 400 MB'],
-    ['xtrace export (chrome-json, all)', `${all.secs.toFixed(2)} s  ${(all.bytes / 1e6).toFixed(0)} MB written  peak RSS ${(all.rssKb / 1024).toFixed(0)} MiB  (${all.line.replace(/^[^:]*: /, '')})`],
-    ['xtrace export --limit 1000', `${few.secs.toFixed(2)} s  ${(few.bytes / 1e6).toFixed(1)} MB written  peak RSS ${(few.rssKb / 1024).toFixed(0)} MiB`],
-  ];
-  for (const [k, v] of rows) console.log(`${k!.padEnd(34)} ${v}`);
+}
+
+async function size(): Promise<void> {
+  console.error(`bench: preparing ≥ ${bigMb} MB input …`);
+  const bigInput = await makeInput(bigMb);
+  const bigDb = join(dataDir, 'bench-big.db');
+  const big = ingest(bigDb, bigInput);
+  figure(`size: ingest ${(statSync(bigInput).size / 1e9).toFixed(2)} GB`, `${s2(big.t.secs)}  ${big.f.events} events`);
+  rss('big ingest', big.t, 400);
+  const bigRep = report(bigDb);
+  figure(`size: report ${(bigRep.total / 1e6).toFixed(2)} M requests`, `${s2(bigRep.t.secs)}`, '≥ 4 M requests', bigRep.total >= 4e6);
+  rss('big report', bigRep.t, 600);
+  rmSync(bigDb, { force: true });
 }
 
 await main();

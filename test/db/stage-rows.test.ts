@@ -110,6 +110,26 @@ describe('sortPairs orders by value, then q, NaN first', () => {
 });
 
 describe('the first questions read an index', () => {
+  it('the index of events by name survives every way an ingest ends (deferred to its end, kept, rolled back)', async () => {
+    const small = join(SAMPLES, 'workloads', 'randrw', 'trace.txt.gz');
+    const big = join(SAMPLES, 'linux-block-default', 'trace.txt.gz');
+    const t = await ingestAll([small]);
+    try {
+      const { ingestFile } = await import('../../src/ingest/ingest.js');
+      const indexed = (): boolean => t.db.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'index' AND name = 'event_data_by_name'").get() !== undefined;
+      const counts = (): unknown => t.db.prepare('SELECT name_id, count(*) AS n FROM event_data INDEXED BY event_data_by_name GROUP BY name_id').all();
+      const truth = (): unknown => t.db.prepare('SELECT name_id, count(*) AS n FROM event_data NOT INDEXED GROUP BY name_id').all();
+      assert.ok(indexed());
+      for (const [path, status] of [[big, 'ingested'], [small, 'duplicate'], [big, 'duplicate']] as const) {
+        assert.equal((await ingestFile(t.db, { path }, { domain: 'default' })).status, status);
+        assert.ok(indexed(), `${path}: ${status}`);
+        assert.deepEqual(counts(), truth());
+      }
+    } finally {
+      t.cleanup();
+    }
+  });
+
   it('GROUP BY stage over request_stages, GROUP BY name over events', async () => {
     const t = await ingestAll([join(SAMPLES, 'linux-block-default', 'trace.txt.gz')]);
     try {

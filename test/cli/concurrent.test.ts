@@ -16,15 +16,37 @@ const t = tempDir();
 after(() => t.cleanup());
 const CLI = join(ROOT, 'src', 'cli', 'main.ts');
 
-/** Runs the CLI asynchronously (several at once). */
-async function run(args: string[], env: Record<string, string> = {}): Promise<{ status: number | null; stderr: string; stdout: string }> {
+interface Running {
+  done: Promise<{ status: number | null; stderr: string; stdout: string }>;
+  /** Resolves once the process's stderr has matched `re` (rejects if it ends first). */
+  says: (re: RegExp) => Promise<void>;
+}
+
+/** Starts the CLI (several at once). */
+function start(args: string[], env: Record<string, string> = {}): Running {
   const c = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { env: { ...process.env, NO_COLOR: '1', ...env } });
   let stdout = '';
   let stderr = '';
+  const watchers: { re: RegExp; ok: () => void }[] = [];
   c.stdout.on('data', (b: Buffer) => (stdout += b));
-  c.stderr.on('data', (b: Buffer) => (stderr += b));
-  const [status] = (await once(c, 'close')) as [number | null];
-  return { status, stdout, stderr };
+  c.stderr.on('data', (b: Buffer) => {
+    stderr += b;
+    for (const w of watchers.splice(0)) if (w.re.test(stderr)) w.ok();
+    else watchers.push(w);
+  });
+  const done = once(c, 'close').then(([status]) => ({ status: status as number | null, stdout, stderr }));
+  const says = (re: RegExp): Promise<void> =>
+    re.test(stderr)
+      ? Promise.resolve()
+      : new Promise((ok, fail) => {
+          watchers.push({ re, ok });
+          void done.then((r) => (re.test(r.stderr) ? ok() : fail(new Error(`ended (exit ${r.status}) without saying ${re}: ${r.stderr}`))));
+        });
+  return { done, says };
+}
+
+async function run(args: string[], env: Record<string, string> = {}): Promise<{ status: number | null; stderr: string; stdout: string }> {
+  return start(args, env).done;
 }
 
 /** A process that holds the database's exclusive lock until it is told to let go (a line on its stdin). */
@@ -77,12 +99,12 @@ describe('several processes on one database', () => {
     const db = join(t.dir, 'held.db');
     assert.equal(xtrace(['ingest', '--db', db, join(SAMPLES, 'linux-block-default', 'trace.txt.gz')]).status, 0);
     const lock = await holdLock(db);
-    const ingest = run(['ingest', '--db', db, '--domain', 'domU', join(SAMPLES, 'sim-blktap2', 'guest.trace.gz')]);
-    const query = run(['query', '--db', db, 'SELECT count(*) AS n FROM sources', '--format', 'csv']);
-    // Give both time to meet the lock, then let go.
-    await new Promise((r) => setTimeout(r, 2500));
+    const ingest = start(['ingest', '--db', db, '--domain', 'domU', join(SAMPLES, 'sim-blktap2', 'guest.trace.gz')]);
+    const query = start(['query', '--db', db, 'SELECT count(*) AS n FROM sources', '--format', 'csv']);
+    // Both meet the lock and say so (however long they take to start), then it is let go.
+    await Promise.all([ingest.says(/waiting: .*held\.db: another process is writing it/), query.says(/waiting: .*held\.db: another process is writing it/)]);
     await lock.release();
-    const [i, q] = await Promise.all([ingest, query]);
+    const [i, q] = await Promise.all([ingest.done, query.done]);
     assert.equal(i.status, 0, i.stderr);
     assert.match(i.stderr, /waiting: .*held\.db: another process is writing it/);
     assert.equal(q.status, 0, q.stderr);

@@ -21,6 +21,9 @@ export interface DiagMessage {
   lostAt?: LostPlace;
 }
 
+const INT64_MAX = 2n ** 63n - 1n;
+const INT64_MIN = -(2n ** 63n);
+
 /** Worker side: a RecordSink that interns strings and fills batches. */
 export class BatchEncoder implements RecordSink {
   private nums = new Float64Array(BATCH_EVENTS * NUM_COLS);
@@ -85,10 +88,16 @@ export class BatchEncoder implements RecordSink {
   }
 
   event(e: TraceEvent): void {
+    const ts = e.ts;
+    // SQLite's integers are 64-bit: a timestamp beyond them (a clock of raw ticks, a damaged line)
+    // cannot be stored; the line is counted as not understood instead of failing the file.
+    if (typeof ts === 'bigint' && (ts > INT64_MAX || ts < INT64_MIN)) {
+      this.diag('unparsed_line', e.line, `line ${e.line}: timestamp ${ts} ns is beyond what a 64-bit integer holds (${e.name}: ${e.args.slice(0, 80)})`);
+      return;
+    }
     const i = this.n;
     const o = i * NUM_COLS;
     const nums = this.nums;
-    const ts = e.ts;
     nums[o] = e.line;
     if (typeof ts === 'number') nums[o + 1] = ts;
     else {

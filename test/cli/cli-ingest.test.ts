@@ -105,6 +105,20 @@ describe('xtrace ingest: bad input', () => {
     db.close();
     assert.deepEqual(d, { severity: 'data_loss', count: 2, first_line: 3, detail: 'line 3:           <idle>-0     [000] d..2  1136.0972' });
   });
+
+  it('a timestamp beyond a 64-bit integer is a line not understood, counted, not an internal error', () => {
+    const f = write(dir, 'huge-ts.txt', '# tracer: nop\n  bash-12 [001] .... 99999999999.123456: x: y\n  bash-12 [001] .... 1.500000: x: y\n');
+    const r = xtrace(['ingest', '--db', join(dir, 'huge-ts.db'), f]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /huge-ts\.txt: 1 events, 1 lines not understood/);
+    const db = openDb(join(dir, 'huge-ts.db'), { readonly: true });
+    const d = db.prepare<{ first_line: number; detail: string }>("SELECT first_line, detail FROM diagnostics WHERE code = 'unparsed_line'").get()!;
+    const s = db.prepare('SELECT lines, events, unparsed_lines FROM sources').get();
+    db.close();
+    assert.equal(d.first_line, 2);
+    assert.match(d.detail, /timestamp 99999999999123456000 ns is beyond what a 64-bit integer holds/);
+    assert.deepEqual(s, { lines: 3, events: 1, unparsed_lines: 1 });
+  });
 });
 
 describe('xtrace ingest: re-ingest, stdin, gzip, JSON', () => {

@@ -131,6 +131,10 @@ export interface StageRowsInput {
   firstRequestId: number;
   /** Store index → requests.kept. */
   kept: Uint8Array;
+  /** stagesOf the store (computed once for both writers). */
+  stages: StageKey[];
+  /** completeByRun of the store. */
+  groups: Map<number, number[]>;
 }
 
 const STATUS_CODE = { complete: 0, incomplete: 1, orphan: 2 } as const;
@@ -138,10 +142,9 @@ const STATUS_CODE = { complete: 0, incomplete: 1, orphan: 2 } as const;
 /** Writes stages and request_stage_data (the caller's transaction). */
 export function saveStageRows(db: Db, s: StageRowsInput): void {
   const { store, grouping } = s;
-  const P = s.pointNames.length;
   const order = grouping.order;
   const n = order.length;
-  const stages = stagesOf(store, P);
+  const stages = s.stages;
   const insStage = db.prepare('INSERT INTO stages(correlation_id, pos, from_pos, stage, from_point, to_point) VALUES (?,?,?,?,?,?)');
   const ids = stages.map((k) => {
     const from = s.pointNames[k.from]!;
@@ -190,11 +193,10 @@ export function saveStageRows(db: Db, s: StageRowsInput): void {
  * requests.run_rank per seq: the rank of each complete request by total (descending), ties in
  * start order, within its run (requests outside every run ranked among themselves); 0 otherwise.
  */
-export function runRanks(store: RequestStore, grouping: Grouping): Int32Array {
+export function runRanks(store: RequestStore, grouping: Grouping, groups: Map<number, number[]>): Int32Array {
   const order = grouping.order;
   const n = order.length;
   const rank = new Int32Array(n);
-  const groups = groupsOf(store, grouping);
   for (const qsOfGroup of groups.values()) {
     const m = qsOfGroup.length;
     const values = new Float64Array(m);
@@ -214,7 +216,7 @@ function total(store: RequestStore, i: number): number {
 }
 
 /** The seqs of the complete requests of each run (key: run index, −1 outside every run), in start order. */
-function groupsOf(store: RequestStore, grouping: Grouping): Map<number, number[]> {
+export function completeByRun(store: RequestStore, grouping: Grouping): Map<number, number[]> {
   const groups = new Map<number, number[]>();
   const order = grouping.order;
   for (let q = 0; q < order.length; q++) {
@@ -233,7 +235,7 @@ export function saveStageSummary(db: Db, s: StageRowsInput): void {
   const { store, grouping } = s;
   const P = s.pointNames.length;
   const order = grouping.order;
-  const stages = stagesOf(store, P);
+  const stages = s.stages;
   const ins = db.prepare(
     'INSERT INTO stage_summary(correlation_id, run, stage, pos, from_pos, population, count, mean_ns, median_ns, p90_ns, p99_ns, min_ns, max_ns, mean_contribution_ns) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)',
   );
@@ -260,7 +262,7 @@ export function saveStageSummary(db: Db, s: StageRowsInput): void {
       sum / requests,
     );
   };
-  for (const [r, qs] of groupsOf(store, grouping)) {
+  for (const [r, qs] of s.groups) {
     const run = r >= 0 ? grouping.runs[r]!.label : null;
     for (const population of ['complete', 'kept'] as const) {
       const members = population === 'complete' ? qs : qs.filter((q) => s.kept[order[q]!] === 1);

@@ -7,7 +7,7 @@ import { COUNTERS } from '../core/counters.js';
 import type { Db, SqlValue } from '../db/db.js';
 import type { Correlation } from './correlate.js';
 import type { Grouping } from './runs.js';
-import { runRanks, saveStageRows, saveStageSummary } from './save-stages.js';
+import { completeByRun, runRanks, saveStageRows, saveStageSummary, stagesOf } from './save-stages.js';
 import type { RequestStore } from './store.js';
 import type { OnProgress } from '../core/progress.js';
 
@@ -71,7 +71,8 @@ export function saveCorrelation(db: Db, s: SaveInput, onProgress?: OnProgress): 
     const cols = 'correlation_id, run, seq, status, kept, start_ts_ns, total_ns, points, events, task_id, bios, block_requests, bytes, filtered, run_rank';
     // Requests get consecutive ids in seq order (appended, in this transaction).
     const firstRequestId = (db.prepare<{ m: number | null }>('SELECT max(id) AS m FROM requests').get()?.m ?? 0) + 1;
-    const ranks = runRanks(store, s.grouping);
+    const groups = completeByRun(store, s.grouping);
+    const ranks = runRanks(store, s.grouping, groups);
     const multi = db.prepare(`INSERT INTO requests(${cols}) VALUES ${new Array(ROWS).fill(one).join(',')}`);
     const single = db.prepare(`INSERT INTO requests(${cols}) VALUES ${one}`);
     const taskOf = requestTasks(db, id, c.profile.labels, store);
@@ -121,7 +122,7 @@ export function saveCorrelation(db: Db, s: SaveInput, onProgress?: OnProgress): 
       }
     }
     for (let k = 0; k < buf.length; k += COLS) single.run(...buf.slice(k, k + COLS));
-    const rows = { correlationId: id, pointNames: c.path.map((p) => p.name), store, grouping: s.grouping, firstRequestId, kept };
+    const rows = { correlationId: id, pointNames: c.path.map((p) => p.name), store, grouping: s.grouping, firstRequestId, kept, stages: stagesOf(store, P), groups };
     saveStageRows(db, rows);
     saveStageSummary(db, rows);
     onProgress?.('storing requests', order.length, order.length);

@@ -47,9 +47,10 @@ export interface RunInput {
   label: string;
   /**
    * Point times of the run's complete requests in start order, `points` per request; NaN at a
-   * point absent by design (batched), never at a request's first or last point.
+   * point absent by design (batched), never at a request's first or last point. May be built on
+   * each read (runs.ts RunGroup.times): the breakdown reads it once per pass over the run.
    */
-  times: Float64Array;
+  readonly times: Float64Array;
 }
 
 export interface BreakdownOptions {
@@ -257,8 +258,8 @@ export function breakdown(points: string[], runs: RunInput[], o: BreakdownOption
   // The merged stages that occur: pairs (a, b), b > a + 1, of consecutive points present in a request after warm-up.
   const seen = new Uint8Array(P * P);
   runs.forEach((run) => {
-    const n = run.times.length / P;
     const t = run.times;
+    const n = t.length / P;
     for (let j = Math.min(o.warmup, n); j < n; j++) {
       const at = j * P;
       if (Number.isNaN(t[at]!) || Number.isNaN(t[at + S]!)) {
@@ -285,8 +286,8 @@ export function breakdown(points: string[], runs: RunInput[], o: BreakdownOption
   const excluded: UnaveragedRun[] = [];
   const keptFlags: Uint8Array[] = [];
   runs.forEach((run, index) => {
-    const n = run.times.length / P;
     const t = run.times;
+    const n = t.length / P;
     const total = (j: number): number => t[j * P + S]! - t[j * P]!;
     const flags = new Uint8Array(n);
     keptFlags.push(flags);
@@ -343,26 +344,30 @@ export function breakdown(points: string[], runs: RunInput[], o: BreakdownOption
     results.push({ label: run.label, index, complete: n, kept: keep.length, stagesNs, stageRequests: Array.from(counts), totalNs: meanOf(keep, total), keptFlags: flags, keptNs });
   });
 
-  // The tail: every reported run's complete requests after warm-up, untrimmed; one row at a time (one buffer).
-  const after = results.map((r) => ({ t: runs[r.index]!.times, first: Math.min(o.warmup, r.complete), n: r.complete }));
+  // The tail: every reported run's complete requests after warm-up, untrimmed; one row at a time
+  // (one buffer), each run's times read again per row (a run's times may be built on each read:
+  // runs.ts RunGroup.times).
+  const after = results.map((r) => ({ run: runs[r.index]!, first: Math.min(o.warmup, r.complete), n: r.complete }));
   const tailRequests = after.reduce((a, r) => a + r.n - r.first, 0);
   const buf = new Float64Array(tailRequests);
   /** The durations of row (a, b) (the total: a = 0, b = S, `whole`) of the requests that have it. */
   const tailOfRow = (a: number, b: number, whole = false): { tail: Tail; n: number } => {
     let k = 0;
-    for (const r of after)
+    for (const r of after) {
+      const t = r.run.times;
       for (let j = r.first; j < r.n; j++) {
         const at = j * P;
-        const ta = r.t[at + a]!;
-        const tb = r.t[at + b]!;
+        const ta = t[at + a]!;
+        const tb = t[at + b]!;
         if (Number.isNaN(ta) || Number.isNaN(tb)) continue;
         if (!whole && b > a + 1) {
           let gap = true;
-          for (let p = a + 1; p < b && gap; p++) gap = Number.isNaN(r.t[at + p]!);
+          for (let p = a + 1; p < b && gap; p++) gap = Number.isNaN(t[at + p]!);
           if (!gap) continue;
         }
         buf[k++] = tb - ta;
       }
+    }
     return { tail: tailOf(buf.subarray(0, k), tailRequests), n: k };
   };
   const totalTail = tailOfRow(0, S, true).tail;

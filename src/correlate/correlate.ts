@@ -12,7 +12,7 @@ import { InputError } from '../core/errors.js';
 import { severityOf } from '../core/counters.js';
 import { blockLayerEvents, Matcher, POINT_AMBIGUOUS, requestFieldValue, type CPoint, type EngineCounter, type EvCtx, type Marker } from './engine.js';
 import { BUILTIN_FIELDS, builtinFieldIndex, isBuiltinField, joinPairs, requestAttrNames, unprovidedJoinFields, type Profile, type ProfilePoint } from '../profiles/index.js';
-import { RequestStore } from './store.js';
+import { RequestStore, type RequestStoreOptions } from './store.js';
 import { adjustRel, coarseDrift, densestWindow, formatPpm, LinkCollector, ppmOfRate, rateOfPpm, relOf, solveClocks, type Clock, type CoarseDirection, type DomainShift } from './clock.js';
 import { IDENTITY_WINDOW_NS, identityFromPairs, learnFromPass, type Learnt } from './learn.js';
 import { READ_CHUNK, readEvents, type ReadPlan, type ReaderMode } from './events.js';
@@ -74,6 +74,8 @@ export interface CorrelateOptions {
   onProgress?: OnProgress;
   /** Read events on a worker thread ('thread'), on this one ('inline'), or by size ('auto', the default). */
   reader?: ReaderMode;
+  /** The request store's memory budget and spill directory (store.ts; tests force spilling with small chunks). */
+  store?: RequestStoreOptions;
 }
 
 export interface Correlation {
@@ -314,8 +316,9 @@ function matchPass(
   mode: ReaderMode,
   learnt: Learnt = {},
   onRead?: (done: number, total: number) => void,
+  storeOptions?: RequestStoreOptions,
 ): { matcher: Matcher; store: RequestStore; seen: number } {
-  const store = new RequestStore(path.length, requestAttrNames({ points: path, labels: profile.labels }));
+  const store = new RequestStore(path.length, requestAttrNames({ points: path, labels: profile.labels }), storeOptions);
   const matcher = new Matcher(profile, path, store, {
     slack,
     present: new Set(blockEvents(profile).filter((n) => strings.idsOf([n]).length > 0)),
@@ -647,7 +650,10 @@ export function correlate(db: Db, profile: Profile, opts: CorrelateOptions = {})
   let idlessInconsistent = false;
   for (;;) {
     pass++;
-    result = matchPass(db, profile, path, domains, strings, shifts, rates, slack, gaps, mode, learnt, matching());
+    // The previous pass's requests are done with: its spill file (store.ts) goes now, not at a GC.
+    const previous: RequestStore | undefined = pass > 1 ? result!.store : undefined;
+    result = matchPass(db, profile, path, domains, strings, shifts, rates, slack, gaps, mode, learnt, matching(), opts.store);
+    previous?.dispose();
     opts.onPass?.(pass, `${result.store.length} requests`);
     learnt = roles.size > 1 ? learnFromPass(result.store, path, profile, domains.length) : {};
     if (coarseIdentity) learnt.domainIdentity = domains.map((_, d) => learnt.domainIdentity?.[d] ?? coarseIdentity![d]);
@@ -732,7 +738,9 @@ export function correlate(db: Db, profile: Profile, opts: CorrelateOptions = {})
         shifts = next;
         rates = nextRates;
         pass++;
-        result = matchPass(db, profile, path, domains, strings, shifts, rates, Math.max(...solved.map((s) => s.uncertainty)) + 1, gaps, mode, learnt, matching());
+        const previous = result.store;
+        result = matchPass(db, profile, path, domains, strings, shifts, rates, Math.max(...solved.map((s) => s.uncertainty)) + 1, gaps, mode, learnt, matching(), opts.store);
+        previous.dispose();
       }
       break;
     }

@@ -23,8 +23,11 @@ export interface RunGroup {
    * Point times of the complete requests, request after request (index.length × points). NaN at a
    * point a complete request lacks by design (batched: RequestStore.flags has POINT_BATCHED), never
    * at its first or last point; the breakdown gives such a request the merged stage.
+   *
+   * Built from the store on each access, not kept (every run's times at once would hold 56 bytes
+   * per complete request of a 7-point path: 224 MB for 4 M requests): read it once per pass.
    */
-  times: Float64Array;
+  readonly times: Float64Array;
 }
 
 export interface RunNotes {
@@ -137,11 +140,20 @@ export function groupRuns(store: RequestStore, markers: Marker[], include?: (i: 
     } else if (st === 'orphan') c.orphans++;
     else c.incomplete++;
   }
-  const runs = spans.map((s, r) => {
+  const runs = spans.map((s, r): RunGroup => {
     const idx = Int32Array.from(members[r]!);
-    const times = new Float64Array(idx.length * P);
-    for (let j = 0; j < idx.length; j++) for (let p = 0; p < P; p++) times[j * P + p] = store.t(idx[j]!, p);
-    return { label: s.label, begin: s.begin, end: s.end === Infinity ? null : s.end, ...counts[r]!, index: idx, times };
+    return {
+      label: s.label,
+      begin: s.begin,
+      end: s.end === Infinity ? null : s.end,
+      ...counts[r]!,
+      index: idx,
+      get times() {
+        const times = new Float64Array(idx.length * P);
+        for (let j = 0; j < idx.length; j++) for (let p = 0; p < P; p++) times[j * P + p] = store.t(idx[j]!, p);
+        return times;
+      },
+    };
   });
   return { runs, notes, order, runOf: runOfReq, ...(include ? { filtered } : {}) };
 }

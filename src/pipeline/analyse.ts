@@ -10,7 +10,7 @@ import { correlate, type Correlation } from '../correlate/correlate.js';
 import type { ReaderMode } from '../correlate/events.js';
 import { groupRuns, type Grouping } from '../correlate/runs.js';
 import { saveCorrelation } from '../correlate/save.js';
-import type { RequestStore } from '../correlate/store.js';
+import type { RequestStore, RequestStoreOptions } from '../correlate/store.js';
 import type { Profile } from '../profiles/index.js';
 import type { OnProgress } from '../core/progress.js';
 import { buildReport, type ReportGroup, type ReportModel } from '../report/model.js';
@@ -42,6 +42,8 @@ export interface AnalysisOptions extends BreakdownOptions {
   version?: string;
   /** Where events are read (tests force the worker thread on small inputs). */
   reader?: ReaderMode;
+  /** The request store's memory budget (correlate.ts CorrelateOptions.store; tests force spilling). */
+  store?: RequestStoreOptions;
   /**
    * Refuse (InputError, after storing the requests) when a run cannot be averaged, instead of
    * listing it in `excluded_runs` and reporting the others (CI).
@@ -76,6 +78,7 @@ export function analyse(db: Db, o: AnalysisOptions): Analysis {
     ...(o.offsets ? { offsets: o.offsets } : {}),
     ...(o.drifts ? { drifts: o.drifts } : {}),
     ...(o.reader ? { reader: o.reader } : {}),
+    ...(o.store ? { store: o.store } : {}),
     onPass: (p, w) => o.onStep?.(`pass ${p}: ${w}`),
     ...(o.onProgress ? { onProgress: o.onProgress } : {}),
   });

@@ -66,11 +66,12 @@ function distributions(a: Analysis): Distribution[] {
     for (const r of b.runs) {
       const run = a.grouping.runs[r.index]!;
       const flags = b.keptFlags[r.index]!;
-      const n = run.times.length / P;
+      const times = run.times;
+      const n = times.length / P;
       const start = m;
       for (let j = 0; j < n; j++) {
         if (flags[j] === 2) continue;
-        const v = isTotal ? run.times[j * P + P - 1]! - run.times[j * P]! : rowValue(run.times, j * P, row.from, row.to);
+        const v = isTotal ? times[j * P + P - 1]! - times[j * P]! : rowValue(times, j * P, row.from, row.to);
         if (Number.isNaN(v)) continue;
         values[m] = v;
         kept[m++] = flags[j] === 1 ? 1 : 0;
@@ -100,9 +101,10 @@ function slowestKept(a: Analysis, count: number): Candidate[] {
   for (const r of b.runs) {
     const run = a.grouping.runs[r.index]!;
     const flags = b.keptFlags[r.index]!;
+    const times = run.times;
     for (let j = 0; j < run.index.length; j++) {
       if (flags[j] !== 1) continue;
-      const total = run.times[j * P + P - 1]! - run.times[j * P]!;
+      const total = times[j * P + P - 1]! - times[j * P]!;
       if (top.length === count && total <= top[top.length - 1]!.total) continue;
       const c = { run: r.index, seq: j + 1, index: run.index[j]!, total };
       let k = top.length;

@@ -145,8 +145,8 @@ function mergeDrifting<C extends DriftCursor>(live: C[], fill: (c: C) => boolean
 }
 
 /** Events per batch sent by the reader thread, and batches in flight. */
-export const BATCH = 8192;
-const IN_FLIGHT = 4;
+export const BATCH = 2048;
+const IN_FLIGHT = 8;
 /** Below this many events a worker costs more than it saves. */
 const WORKER_MIN_EVENTS = 300_000;
 

@@ -106,7 +106,6 @@ export function groupRuns(store: RequestStore, markers: Marker[], include?: (i: 
     }
     return -1;
   };
-  const members = spans.map(() => [] as number[]);
   const runOfReq = new Int32Array(n).fill(-1);
   const filtered = new Uint8Array(include ? n : 0);
   const counts = spans.map(() => ({ requests: 0, complete: 0, incomplete: 0, orphans: 0 }));
@@ -134,14 +133,19 @@ export function groupRuns(store: RequestStore, markers: Marker[], include?: (i: 
     const c = counts[r]!;
     c.requests++;
     const st = store.status(i);
-    if (st === 'complete') {
-      c.complete++;
-      members[r]!.push(i);
-    } else if (st === 'orphan') c.orphans++;
+    if (st === 'complete') c.complete++;
+    else if (st === 'orphan') c.orphans++;
     else c.incomplete++;
   }
+  // Each run's complete requests (store indices) in start order, in arrays of the counted size.
+  const members = counts.map((c) => new Int32Array(c.complete));
+  const filled = new Int32Array(spans.length);
+  for (const i of order) {
+    const r = runOfReq[i]!;
+    if (r >= 0 && store.status(i) === 'complete') members[r]![filled[r]!++] = i;
+  }
   const runs = spans.map((s, r): RunGroup => {
-    const idx = Int32Array.from(members[r]!);
+    const idx = members[r]!;
     return {
       label: s.label,
       begin: s.begin,

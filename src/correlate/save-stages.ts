@@ -134,7 +134,7 @@ export interface StageRowsInput {
   /** stagesOf the store (computed once for both writers). */
   stages: StageKey[];
   /** completeByRun of the store. */
-  groups: Map<number, number[]>;
+  groups: Map<number, Int32Array>;
 }
 
 const STATUS_CODE = { complete: 0, incomplete: 1, orphan: 2 } as const;
@@ -154,31 +154,34 @@ export function saveStageRows(db: Db, s: StageRowsInput): void {
   const one = '(?,?,?,?,?)';
   const multi = db.prepare(`INSERT INTO request_stage_data(stage_id, status, rank, request_id, duration_ns) VALUES ${new Array(ROWS).fill(one).join(',')}`);
   const single = db.prepare(`INSERT INTO request_stage_data(stage_id, status, rank, request_id, duration_ns) VALUES ${one}`);
-  const status = new Uint8Array(n);
-  const starts = new Float64Array(n);
-  for (let q = 0; q < n; q++) {
-    const i = order[q]!;
-    status[q] = STATUS_CODE[store.status(i)];
-    starts[q] = store.start(i);
-  }
+  // Where each status's part of a stage's values begins: one pass over the requests per stage
+  // fills the three parts (the store may be spilled to disk: passes cost).
+  const base = new Int32Array(4);
+  for (let q = 0; q < n; q++) base[STATUS_CODE[store.status(order[q]!)] + 1]!++;
+  base[2]! += base[1]!;
+  base[3]! += base[2]!;
   const values = new Float64Array(n);
   const qs = new Int32Array(n);
+  const end = new Int32Array(3);
   const buf: SqlValue[] = [];
   stages.forEach((k, si) => {
     const id = ids[si]!;
+    end.set(base.subarray(0, 3));
+    for (let q = 0; q < n; q++) {
+      const i = order[q]!;
+      const code = STATUS_CODE[store.status(i)];
+      if (stageFrom(store, i, k.pos, code === 0) !== k.from) continue;
+      const m = end[code]!++;
+      values[m] = duration(store, i, store.start(i), k.pos, k.from);
+      qs[m] = q;
+    }
     for (let code = 0; code < 3; code++) {
-      let m = 0;
-      for (let q = 0; q < n; q++) {
-        if (status[q] !== code) continue;
-        const i = order[q]!;
-        if (stageFrom(store, i, k.pos, code === 0) !== k.from) continue;
-        values[m] = duration(store, i, starts[q]!, k.pos, k.from);
-        qs[m++] = q;
-      }
-      sortPairs(values, qs, 0, m);
-      for (let r = 0; r < m; r++) {
+      const lo = base[code]!;
+      const hi = end[code]!;
+      sortPairs(values, qs, lo, hi);
+      for (let r = lo; r < hi; r++) {
         const v = values[r]!;
-        buf.push(id, code, r + 1, s.firstRequestId + qs[r]!, Number.isNaN(v) ? null : v);
+        buf.push(id, code, r - lo + 1, s.firstRequestId + qs[r]!, Number.isNaN(v) ? null : v);
         if (buf.length === ROWS * 5) {
           multi.run(...buf);
           buf.length = 0;
@@ -193,14 +196,14 @@ export function saveStageRows(db: Db, s: StageRowsInput): void {
  * requests.run_rank per seq: the rank of each complete request by total (descending), ties in
  * start order, within its run (requests outside every run ranked among themselves); 0 otherwise.
  */
-export function runRanks(store: RequestStore, grouping: Grouping, groups: Map<number, number[]>): Int32Array {
+export function runRanks(store: RequestStore, grouping: Grouping, groups: Map<number, Int32Array>): Int32Array {
   const order = grouping.order;
   const n = order.length;
   const rank = new Int32Array(n);
   for (const qsOfGroup of groups.values()) {
     const m = qsOfGroup.length;
     const values = new Float64Array(m);
-    const qs = Int32Array.from(qsOfGroup);
+    const qs = qsOfGroup.slice();
     for (let k = 0; k < m; k++) values[k] = -total(store, order[qs[k]!]!);
     sortPairs(values, qs, 0, m);
     for (let k = 0; k < m; k++) rank[qs[k]!] = k + 1;
@@ -216,17 +219,27 @@ function total(store: RequestStore, i: number): number {
 }
 
 /** The seqs of the complete requests of each run (key: run index, −1 outside every run), in start order. */
-export function completeByRun(store: RequestStore, grouping: Grouping): Map<number, number[]> {
-  const groups = new Map<number, number[]>();
+export function completeByRun(store: RequestStore, grouping: Grouping): Map<number, Int32Array> {
   const order = grouping.order;
+  // Counted first, then filled: arrays of the exact size, 4 bytes a request. Slot r + 1: run r (0: outside every run).
+  const count = new Int32Array(grouping.runs.length + 1);
+  for (let q = 0; q < order.length; q++) {
+    const i = order[q]!;
+    if (store.status(i) === 'complete') count[grouping.runOf[i]! + 1]!++;
+  }
+  const lists = Array.from(count, (n) => new Int32Array(n));
+  const filled = new Int32Array(count.length);
   for (let q = 0; q < order.length; q++) {
     const i = order[q]!;
     if (store.status(i) !== 'complete') continue;
-    const r = grouping.runOf[i]!;
-    let g = groups.get(r);
-    if (!g) groups.set(r, (g = []));
-    g.push(q);
+    const slot = grouping.runOf[i]! + 1;
+    lists[slot]![filled[slot]!++] = q;
   }
+  // In order of first appearance, as before (outside every run: where its first request falls).
+  const groups = new Map<number, Int32Array>();
+  const firstSeq = lists.map((l) => (l.length ? l[0]! : Infinity));
+  const slots = [...lists.keys()].filter((k) => lists[k]!.length > 0).sort((a, b) => firstSeq[a]! - firstSeq[b]!);
+  for (const k of slots) groups.set(k - 1, lists[k]!);
   return groups;
 }
 

@@ -15,7 +15,7 @@ import { BUILTIN_FIELDS, builtinFieldIndex, isBuiltinField, joinPairs, requestAt
 import { RequestStore, type RequestStoreOptions } from './store.js';
 import { adjustRel, coarseDrift, densestWindow, formatPpm, LinkCollector, ppmOfRate, rateOfPpm, relOf, solveClocks, type Clock, type CoarseDirection, type DomainShift } from './clock.js';
 import { IDENTITY_WINDOW_NS, identityFromPairs, learnFromPass, type Learnt } from './learn.js';
-import { READ_CHUNK, readEvents, type ReadPlan, type ReaderMode } from './events.js';
+import { chunkSql, readEvents, type ReadPlan, type ReaderMode } from './events.js';
 import type { OnProgress } from '../core/progress.js';
 
 export interface SourceInfo {
@@ -291,9 +291,8 @@ function pointOccurs(db: Db, p: ProfilePoint, strings: Strings): boolean {
 
 /** The read plan of one pass: which events, from which sources, on which clock (adjusted = rel + shift + round(rate · rel)). */
 function readPlan(domains: DomainInfo[], shifts: number[], rates: number[], filter: EventFilter, fields: BuiltinFieldReader): ReadPlan {
-  const where = filter.where ? ` AND ${filter.where}` : '';
   return {
-    sql: `SELECT id, ts_ns - ?, name_id, ${filter.args}${fields.columns.map((c) => `, ${c}`).join('')} FROM event_data WHERE id > ? AND id <= ?${where} ORDER BY id LIMIT ${READ_CHUNK}`,
+    sql: chunkSql(fields.columns, filter.args, filter.where),
     fieldColumns: fields.columns.length,
     argsParams: filter.argsParams,
     params: filter.params,
@@ -833,8 +832,8 @@ interface BuiltinFieldReader {
   columns: string[];
   /** The matcher's field values of the current event (by BUILTIN_FIELDS position; unused fields stay null). */
   values: EvCtx;
-  /** Copies the event's `columns` values (`fields[at]` onwards) into `values`, interned strings resolved. */
-  read(fields: ArrayLike<number | null>, at: number): void;
+  /** Copies the event's `columns` values (`fields[at]` onwards, NaN: NULL) into `values`, interned strings resolved. */
+  read(fields: ArrayLike<number>, at: number): void;
 }
 
 function builtinFieldReader(path: ProfilePoint[], strings: Strings): BuiltinFieldReader {
@@ -850,7 +849,8 @@ function builtinFieldReader(path: ProfilePoint[], strings: Strings): BuiltinFiel
     values,
     read(fields, at) {
       for (let j = 0; j < used.length; j++) {
-        const v = fields[at + j] ?? null;
+        const x = fields[at + j]!;
+        const v = Number.isNaN(x) ? null : x;
         values[used[j]!] = interned[j] ? strings.get(v) : v;
       }
     },

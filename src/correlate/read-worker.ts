@@ -29,7 +29,6 @@ let nums = new Float64Array(BATCH * stride);
 let lens = new Int32Array(BATCH);
 let args: string[] = [];
 let n = 0;
-const num = (x: number | null): number => (x === null ? NaN : x);
 
 function flush(done: boolean, count?: number): void {
   post({ n, nums, args: args.join(''), lens, ...(done ? { done: true, count: count! } : {}) }, [nums.buffer as ArrayBuffer, lens.buffer as ArrayBuffer]);
@@ -47,7 +46,7 @@ try {
     nums[k + 1] = t;
     nums[k + 2] = domain;
     nums[k + 3] = nameId;
-    for (let f = 0; f < fieldColumns; f++) nums[k + BATCH_FIELDS + f] = num(fields[at + f] ?? null);
+    for (let f = 0; f < fieldColumns; f++) nums[k + BATCH_FIELDS + f] = fields[at + f]!;
     lens[n] = a.length;
     if (a.length) args.push(a);
     n++;

@@ -6,7 +6,9 @@
  * used full chunks go to a temporary file (os.tmpdir(), so TMPDIR; unlinked as soon as it is
  * opened) and come back when read. Full chunks never change, so each is written once. The readers
  * of a store go through it in roughly request order (runs, start order, one stage after another):
- * a chunk comes back a few times per pass at most.
+ * a pass reads each spilled chunk back once. The times and status, which every pass reads, are
+ * chunked apart from the other columns (0.4 of the bytes for a 7-point path): most passes read
+ * back only those.
  */
 import { closeSync, mkdtempSync, openSync, readSync, rmdirSync, unlinkSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,24 +24,25 @@ export const STATUS_CODES: readonly RequestStatus[] = ['complete', 'incomplete',
 const CHUNK_BITS = 16;
 export const DEFAULT_RESIDENT_BYTES = 32 * 2 ** 20;
 
-/** One chunk's columns: views on one ArrayBuffer (one write and one read when it is spilled). */
-interface Chunk {
-  buffer: ArrayBuffer;
+/** A chunk of the columns every pass reads (the times and the status). */
+interface TimeChunk {
   t: Float64Array;
+  status: Uint8Array;
+}
+
+/** A chunk of the other columns (saving the requests, filters, grouping, clocks read them). */
+interface RestChunk {
   ev: Uint32Array;
   /** Per attribute (attrNames order): interned value ids (0 = absent). */
   attr: Uint32Array;
   /** bios, block requests, sectors per request. */
   io: Uint32Array;
   dom: Int16Array;
-  status: Uint8Array;
   flags: Uint8Array;
-  /** Last use (the store's clock), for eviction. */
-  used: number;
 }
 
 export interface RequestStoreOptions {
-  /** Bytes of chunks kept in memory before the least recently used full ones are spilled (at least 2 chunks stay). */
+  /** Bytes of chunks kept in memory before the least recently used full ones are spilled (at least 2 chunks of each column group stay). */
   residentBytes?: number;
   /** log2 of the requests per chunk (tests use small chunks). */
   chunkBits?: number;
@@ -56,26 +59,163 @@ const spillFiles = new FinalizationRegistry<number>((fd) => {
   }
 });
 
+/** The spill file of a store: opened (and unlinked) on the first write; each chunk written once, appended. */
+class SpillFile {
+  fd = -1;
+  end = 0;
+  writes = 0;
+  reads = 0;
+  constructor(
+    readonly dir: string,
+    private readonly owner: object,
+  ) {}
+
+  write(bytes: Uint8Array, residentMb: number): number {
+    if (this.fd < 0) this.open();
+    const at = this.end;
+    try {
+      let done = 0;
+      while (done < bytes.length) done += writeSync(this.fd, bytes, done, bytes.length - done, at + done);
+    } catch (e) {
+      throw new XtraceError(
+        `cannot write the request store's spill file in ${this.dir} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): requests beyond ${residentMb} MB go to disk; set TMPDIR to a directory with room (${Math.ceil((at + bytes.length) / 2 ** 20)} MB for this trace so far)`,
+      );
+    }
+    this.end += bytes.length;
+    this.writes++;
+    return at;
+  }
+
+  read(bytes: Uint8Array, at: number, what: string): void {
+    let done = 0;
+    while (done < bytes.length) {
+      const n = readSync(this.fd, bytes, done, bytes.length - done, at + done);
+      if (n <= 0) throw new XtraceError(`the request store's spill file ended early (${what}): was it truncated?`);
+      done += n;
+    }
+    this.reads++;
+  }
+
+  private open(): void {
+    let dir: string;
+    try {
+      dir = mkdtempSync(join(this.dir, 'xtrace-requests-'));
+    } catch (e) {
+      throw new XtraceError(`cannot create the request store's spill file in ${this.dir} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); set TMPDIR to a writable directory`);
+    }
+    const file = join(dir, 'requests.bin');
+    this.fd = openSync(file, 'w+', 0o600);
+    // Unlinked at once: nothing is left behind, whatever way the process ends.
+    unlinkSync(file);
+    rmdirSync(dir);
+    spillFiles.register(this.owner, this.fd, this.owner);
+  }
+
+  close(): void {
+    if (this.fd >= 0) {
+      spillFiles.unregister(this.owner);
+      closeSync(this.fd);
+      this.fd = -1;
+    }
+  }
+}
+
+/**
+ * One group of columns in chunks, each chunk one ArrayBuffer (one write, one read): at most
+ * `maxResident` in memory, the least recently used full one spilled first. The last chunk (being
+ * filled) stays.
+ */
+class ChunkGroup<V> {
+  private readonly chunks: ({ buffer: ArrayBuffer; v: V; used: number } | null)[] = [];
+  private readonly spilledAt: number[] = [];
+  private resident = 0;
+  private clock = 0;
+  curK = -1;
+  cur: V | null = null;
+  constructor(
+    private readonly file: SpillFile,
+    private readonly bytes: number,
+    private readonly maxResident: number,
+    private readonly views: (b: ArrayBuffer) => V,
+    private readonly residentMb: number,
+  ) {}
+
+  /** Chunk k, read back from the spill file when it is not in memory. */
+  get(k: number): V {
+    if (k === this.curK) return this.cur!;
+    let c = this.chunks[k];
+    if (!c) {
+      const buffer = this.resident >= this.maxResident ? this.evict() : new ArrayBuffer(this.bytes);
+      this.file.read(new Uint8Array(buffer), this.spilledAt[k]!, `chunk ${k}`);
+      c = { buffer, v: this.views(buffer), used: 0 };
+      this.chunks[k] = c;
+      this.resident++;
+    }
+    c.used = ++this.clock;
+    this.curK = k;
+    this.cur = c.v;
+    return c.v;
+  }
+
+  /** A new last chunk (a reused buffer still holds another chunk's values: each request writes all of its slot, and slots beyond the store's length are never read). */
+  add(): void {
+    const buffer = this.resident >= this.maxResident ? this.evict() : new ArrayBuffer(this.bytes);
+    this.chunks.push({ buffer, v: this.views(buffer), used: ++this.clock });
+    this.spilledAt.push(-1);
+    this.resident++;
+  }
+
+  /** Drops the least recently used full chunk (written to the spill file first if it never was); returns its buffer for reuse. */
+  private evict(): ArrayBuffer {
+    let victim = -1;
+    let oldest = Infinity;
+    const last = this.chunks.length - 1;
+    for (let k = 0; k < last; k++) {
+      const c = this.chunks[k];
+      if (c && c.used < oldest) {
+        oldest = c.used;
+        victim = k;
+      }
+    }
+    if (victim < 0) throw new XtraceError('request store: no chunk to spill (internal)');
+    const c = this.chunks[victim]!;
+    if (this.spilledAt[victim]! < 0) this.spilledAt[victim] = this.file.write(new Uint8Array(c.buffer), this.residentMb);
+    this.chunks[victim] = null;
+    this.resident--;
+    if (victim === this.curK) {
+      this.curK = -1;
+      this.cur = null;
+    }
+    return c.buffer;
+  }
+
+  clear(): void {
+    this.chunks.length = 0;
+    this.curK = -1;
+    this.cur = null;
+  }
+}
+
+/** Offsets of columns in a buffer, widest first (every view aligned); the buffer's size, a multiple of 8. */
+function layout(cols: [name: string, bytesEach: number, count: number][]): { bytes: number; at: Map<string, number> } {
+  const at = new Map<string, number>();
+  let end = 0;
+  for (const [name, size, count] of cols) {
+    at.set(name, end);
+    end += size * count;
+  }
+  return { bytes: Math.max(8, Math.ceil(end / 8) * 8), at };
+}
+
 export class RequestStore implements RequestSink {
   private readonly bits: number;
   private readonly mask: number;
-  private readonly chunkSize: number;
-  private readonly chunkBytes: number;
-  private readonly maxResident: number;
-  private readonly spillDir: string;
-  /** Chunk k, or null while it is only in the spill file. */
-  private readonly chunks: (Chunk | null)[] = [];
-  /** Byte offset of chunk k in the spill file, −1 when never written. */
-  private readonly spilledAt: number[] = [];
-  private resident = 0;
-  private fd = -1;
-  private clock = 0;
-  /** The chunk the last access used. */
-  private curK = -1;
-  private cur: Chunk | null = null;
-  /** Chunks written to and read back from the spill file (tests, diagnostics). */
-  spills = 0;
-  reloads = 0;
+  /** Bytes of one chunk of every column (tests size budgets with it). */
+  readonly chunkBytes: number;
+  private readonly file: SpillFile;
+  /** The columns every pass reads, and the others: a pass over the times reads back only theirs. */
+  private readonly times: ChunkGroup<TimeChunk>;
+  private readonly rest: ChunkGroup<RestChunk>;
   private readonly strings: string[] = [''];
   private readonly stringIds = new Map<string, number>();
   private readonly attrIndex: Map<string, number>;
@@ -94,11 +234,41 @@ export class RequestStore implements RequestSink {
     this.lastValue = attrNames.map(() => undefined);
     this.lastId = attrNames.map(() => 0);
     this.bits = o.chunkBits ?? CHUNK_BITS;
-    this.chunkSize = 2 ** this.bits;
-    this.mask = this.chunkSize - 1;
-    this.chunkBytes = this.layout().bytes;
-    this.maxResident = Math.max(2, Math.floor((o.residentBytes ?? DEFAULT_RESIDENT_BYTES) / this.chunkBytes));
-    this.spillDir = o.spillDir ?? tmpdir();
+    const n = 2 ** this.bits;
+    this.mask = n - 1;
+    const P = points;
+    const A = attrNames.length;
+    const tl = layout([
+      ['t', 8, n * P],
+      ['status', 1, n],
+    ]);
+    const rl = layout([
+      ['ev', 4, n * P],
+      ['attr', 4, n * A],
+      ['io', 4, n * 3],
+      ['dom', 2, n * P],
+      ['flags', 1, n * P],
+    ]);
+    this.chunkBytes = tl.bytes + rl.bytes;
+    const budget = o.residentBytes ?? DEFAULT_RESIDENT_BYTES;
+    const mb = Math.round(budget / 2 ** 20);
+    this.file = new SpillFile(o.spillDir ?? tmpdir(), this);
+    // The budget in chunks of every column: each group keeps that many of its own.
+    const resident = Math.max(2, Math.floor(budget / this.chunkBytes));
+    this.times = new ChunkGroup(this.file, tl.bytes, resident, (b) => ({ t: new Float64Array(b, tl.at.get('t')!, n * P), status: new Uint8Array(b, tl.at.get('status')!, n) }), mb);
+    this.rest = new ChunkGroup(
+      this.file,
+      rl.bytes,
+      resident,
+      (b) => ({
+        ev: new Uint32Array(b, rl.at.get('ev')!, n * P),
+        attr: new Uint32Array(b, rl.at.get('attr')!, n * A),
+        io: new Uint32Array(b, rl.at.get('io')!, n * 3),
+        dom: new Int16Array(b, rl.at.get('dom')!, n * P),
+        flags: new Uint8Array(b, rl.at.get('flags')!, n * P),
+      }),
+      mb,
+    );
   }
   /** Per attribute: 0 $comm, 1 $pid, 2 $tgid (the opener's), −1 a request field. */
   private readonly attrSource: number[];
@@ -107,132 +277,19 @@ export class RequestStore implements RequestSink {
 
   private readonly numberIds = new Map<number, number>();
 
-  /** Offsets of the columns in a chunk's buffer (widest first: every view is aligned). */
-  private layout(): { bytes: number; t: number; ev: number; attr: number; io: number; dom: number; status: number; flags: number } {
-    const n = this.chunkSize;
-    const P = this.points;
-    const t = 0;
-    const ev = t + 8 * n * P;
-    const attr = ev + 4 * n * P;
-    const io = attr + 4 * n * this.attrNames.length;
-    const dom = io + 4 * n * 3;
-    const status = dom + 2 * n * P;
-    const flags = status + n;
-    const end = flags + n * P;
-    return { bytes: Math.ceil(end / 8) * 8, t, ev, attr, io, dom, status, flags };
+  /** Chunks written to the spill file (once each), and read back from it. */
+  get spills(): number {
+    return this.file.writes;
   }
-
-  private views(buffer: ArrayBuffer): Chunk {
-    const L = this.layout();
-    const n = this.chunkSize;
-    const P = this.points;
-    return {
-      buffer,
-      t: new Float64Array(buffer, L.t, n * P),
-      ev: new Uint32Array(buffer, L.ev, n * P),
-      attr: new Uint32Array(buffer, L.attr, n * this.attrNames.length),
-      io: new Uint32Array(buffer, L.io, n * 3),
-      dom: new Int16Array(buffer, L.dom, n * P),
-      status: new Uint8Array(buffer, L.status, n),
-      flags: new Uint8Array(buffer, L.flags, n * P),
-      used: 0,
-    };
-  }
-
-  /** Chunk k, read back from the spill file when it is not in memory. */
-  private chunk(k: number): Chunk {
-    if (k === this.curK) return this.cur!;
-    let c = this.chunks[k];
-    if (!c) c = this.reload(k);
-    c.used = ++this.clock;
-    this.curK = k;
-    this.cur = c;
-    return c;
-  }
-
-  private reload(k: number): Chunk {
-    const c = this.resident >= this.maxResident ? this.evict() : this.views(new ArrayBuffer(this.chunkBytes));
-    const bytes = new Uint8Array(c.buffer);
-    let done = 0;
-    while (done < bytes.length) {
-      const n = readSync(this.fd, bytes, done, bytes.length - done, this.spilledAt[k]! + done);
-      if (n <= 0) throw new XtraceError(`the request store's spill file ended early (chunk ${k}): was it truncated?`);
-      done += n;
-    }
-    this.chunks[k] = c;
-    this.resident++;
-    this.reloads++;
-    return c;
-  }
-
-  /**
-   * Drops the least recently used full chunk (written to the spill file first if it never was) and
-   * returns it for reuse. The last chunk (being filled) stays.
-   */
-  private evict(): Chunk {
-    let victim = -1;
-    let oldest = Infinity;
-    const last = this.chunks.length - 1;
-    for (let k = 0; k < last; k++) {
-      const c = this.chunks[k];
-      if (c && c.used < oldest) {
-        oldest = c.used;
-        victim = k;
-      }
-    }
-    if (victim < 0) throw new XtraceError('request store: no chunk to spill (internal)');
-    const c = this.chunks[victim]!;
-    if (this.spilledAt[victim]! < 0) this.spillOut(victim, c);
-    this.chunks[victim] = null;
-    this.resident--;
-    if (victim === this.curK) {
-      this.curK = -1;
-      this.cur = null;
-    }
-    return c;
-  }
-
-  private spillOut(k: number, c: Chunk): void {
-    if (this.fd < 0) this.openSpill();
-    const at = this.spills * this.chunkBytes;
-    const bytes = new Uint8Array(c.buffer);
-    try {
-      let done = 0;
-      while (done < bytes.length) done += writeSync(this.fd, bytes, done, bytes.length - done, at + done);
-    } catch (e) {
-      throw new XtraceError(
-        `cannot write the request store's spill file in ${this.spillDir} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): requests beyond ${Math.round((this.maxResident * this.chunkBytes) / 2 ** 20)} MB go to disk; set TMPDIR to a directory with room (${Math.ceil(((this.chunks.length + 1) * this.chunkBytes) / 2 ** 20)} MB for this trace so far)`,
-      );
-    }
-    this.spilledAt[k] = at;
-    this.spills++;
-  }
-
-  private openSpill(): void {
-    let dir: string;
-    try {
-      dir = mkdtempSync(join(this.spillDir, 'xtrace-requests-'));
-    } catch (e) {
-      throw new XtraceError(`cannot create the request store's spill file in ${this.spillDir} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); set TMPDIR to a writable directory`);
-    }
-    const file = join(dir, 'requests.bin');
-    this.fd = openSync(file, 'w+', 0o600);
-    // Unlinked at once: nothing is left behind, whatever way the process ends.
-    unlinkSync(file);
-    rmdirSync(dir);
-    spillFiles.register(this, this.fd, this);
+  get reloads(): number {
+    return this.file.reads;
   }
 
   /** Closes the spill file (the store must not be read afterwards). Optional: a collected store's file is closed too. */
   dispose(): void {
-    if (this.fd >= 0) {
-      spillFiles.unregister(this);
-      closeSync(this.fd);
-      this.fd = -1;
-    }
-    this.chunks.length = 0;
-    this.curK = -1;
-    this.cur = null;
+    this.file.close();
+    this.times.clear();
+    this.rest.clear();
   }
 
   private intern(v: string | number): number {
@@ -251,25 +308,22 @@ export class RequestStore implements RequestSink {
 
   request(r: FinishedRequest): void {
     const o = this.length & this.mask;
-    if (o === 0) {
-      const c = this.resident >= this.maxResident ? this.evict() : this.views(new ArrayBuffer(this.chunkBytes));
-      // A reused buffer still holds another chunk's values: each request below writes all of its
-      // slot, and slots beyond `length` are never read.
-      this.chunks.push(c);
-      this.spilledAt.push(-1);
-      this.resident++;
-    }
     const k = this.length >>> this.bits;
-    const c = this.chunk(k);
+    if (o === 0) {
+      this.times.add();
+      this.rest.add();
+    }
+    const tc = this.times.get(k);
+    const c = this.rest.get(k);
     const P = this.points;
-    c.t.set(r.t, o * P);
+    tc.t.set(r.t, o * P);
+    tc.status[o] = STATUS_CODES.indexOf(r.status);
     for (let i = 0; i < P; i++) {
       const e = r.ev[i]!;
       if (e > MAX_EVENT_ID) throw new RangeError(`event id ${e} is beyond what the request store holds (${MAX_EVENT_ID})`);
       c.ev[o * P + i] = Number.isNaN(e) ? NO_EVENT : e;
       c.dom[o * P + i] = r.domain[i]!;
     }
-    c.status[o] = STATUS_CODES.indexOf(r.status);
     c.flags.set(r.flags, o * P);
     const a = c.attr;
     const A = this.attrNames.length;
@@ -293,23 +347,23 @@ export class RequestStore implements RequestSink {
   }
 
   status(i: number): RequestStatus {
-    return STATUS_CODES[this.chunk(i >>> this.bits).status[i & this.mask]!]!;
+    return STATUS_CODES[this.times.get(i >>> this.bits).status[i & this.mask]!]!;
   }
   /** Adjusted time of point p of request i (NaN when missing). */
   t(i: number, p: number): number {
-    return this.chunk(i >>> this.bits).t[(i & this.mask) * this.points + p]!;
+    return this.times.get(i >>> this.bits).t[(i & this.mask) * this.points + p]!;
   }
   /** Event id of point p of request i (NaN when missing). */
   event(i: number, p: number): number {
-    const e = this.chunk(i >>> this.bits).ev[(i & this.mask) * this.points + p]!;
+    const e = this.rest.get(i >>> this.bits).ev[(i & this.mask) * this.points + p]!;
     return e === NO_EVENT ? NaN : e;
   }
   domain(i: number, p: number): number {
-    return this.chunk(i >>> this.bits).dom[(i & this.mask) * this.points + p]!;
+    return this.rest.get(i >>> this.bits).dom[(i & this.mask) * this.points + p]!;
   }
   /** Flags of point p of request i (POINT_AMBIGUOUS ...). */
   flags(i: number, p: number): number {
-    return this.chunk(i >>> this.bits).flags[(i & this.mask) * this.points + p]!;
+    return this.rest.get(i >>> this.bits).flags[(i & this.mask) * this.points + p]!;
   }
   /** A request field (`$comm`, `$pid`, `$tgid`, or a profile key such as `dev`), undefined when absent or not kept. */
   attr(i: number, name: string): string | undefined {
@@ -322,7 +376,7 @@ export class RequestStore implements RequestSink {
   }
   /** The interned id of the field at position k (0: absent); equal ids are equal values. */
   attrIdAt(i: number, k: number): number {
-    return this.chunk(i >>> this.bits).attr[(i & this.mask) * this.attrNames.length + k]!;
+    return this.rest.get(i >>> this.bits).attr[(i & this.mask) * this.attrNames.length + k]!;
   }
   /** The field at position k of attrNames (k < 0: undefined). */
   attrAt(i: number, k: number): string | undefined {
@@ -332,15 +386,15 @@ export class RequestStore implements RequestSink {
   }
   /** Bios the request's I/O was queued as (splits included); 0 without block points. */
   bios(i: number): number {
-    return this.chunk(i >>> this.bits).io[(i & this.mask) * 3]!;
+    return this.rest.get(i >>> this.bits).io[(i & this.mask) * 3]!;
   }
   /** Block requests its bios became (merged bios add none). */
   blockRequests(i: number): number {
-    return this.chunk(i >>> this.bits).io[(i & this.mask) * 3 + 1]!;
+    return this.rest.get(i >>> this.bits).io[(i & this.mask) * 3 + 1]!;
   }
   /** Sectors (512 bytes) of its bios; 0 when unknown. */
   sectors(i: number): number {
-    return this.chunk(i >>> this.bits).io[(i & this.mask) * 3 + 2]!;
+    return this.rest.get(i >>> this.bits).io[(i & this.mask) * 3 + 2]!;
   }
   /** How many requests of each status. */
   statusCounts(): Record<RequestStatus, number> {
@@ -350,7 +404,7 @@ export class RequestStore implements RequestSink {
   }
   /** Time of the first point present. */
   start(i: number): number {
-    const c = this.chunk(i >>> this.bits);
+    const c = this.times.get(i >>> this.bits);
     const at = (i & this.mask) * this.points;
     for (let p = 0; p < this.points; p++) {
       const v = c.t[at + p]!;

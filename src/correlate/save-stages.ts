@@ -8,7 +8,7 @@
  * Their definitions are those of the SQL that computed them from the JSON columns before (the
  * migration still does, and the tests compare both).
  */
-import type { Db, SqlValue } from '../db/db.js';
+import type { BindValue, Db } from '../db/db.js';
 import type { Grouping } from './runs.js';
 import type { RequestStore } from './store.js';
 
@@ -151,9 +151,11 @@ export function saveStageRows(db: Db, s: StageRowsInput): void {
     const to = s.pointNames[k.pos]!;
     return Number(insStage.run(s.correlationId, k.pos, k.from, `${from}->${to}`, from, to).lastInsertRowid);
   });
-  const one = '(?,?,?,?,?)';
-  const multi = db.prepare(`INSERT INTO request_stage_data(stage_id, status, rank, request_id, duration_ns) VALUES ${new Array(ROWS).fill(one).join(',')}`);
-  const single = db.prepare(`INSERT INTO request_stage_data(stage_id, status, rank, request_id, duration_ns) VALUES ${one}`);
+  // A batch of rows within one stage and status binds those two and the first rank once, and two
+  // values per row (binding five per row was ~40 % of the time of storing 5 M rows).
+  const rowsSql = Array.from({ length: ROWS }, (_, j) => `(@stage, @status, @rank + ${j}, ?, ?)`).join(',');
+  const multi = db.prepare(`INSERT INTO request_stage_data(stage_id, status, rank, request_id, duration_ns) VALUES ${rowsSql}`);
+  const single = db.prepare('INSERT INTO request_stage_data(stage_id, status, rank, request_id, duration_ns) VALUES (?,?,?,?,?)');
   // Where each status's part of a stage's values begins: one pass over the requests per stage
   // fills the three parts (the store may be spilled to disk: passes cost).
   const base = new Int32Array(4);
@@ -163,7 +165,8 @@ export function saveStageRows(db: Db, s: StageRowsInput): void {
   const values = new Float64Array(n);
   const qs = new Int32Array(n);
   const end = new Int32Array(3);
-  const buf: SqlValue[] = [];
+  const batch: BindValue[] = [];
+  const head = { stage: 0, status: 0, rank: 0 };
   stages.forEach((k, si) => {
     const id = ids[si]!;
     end.set(base.subarray(0, 3));
@@ -179,17 +182,25 @@ export function saveStageRows(db: Db, s: StageRowsInput): void {
       const lo = base[code]!;
       const hi = end[code]!;
       sortPairs(values, qs, lo, hi);
-      for (let r = lo; r < hi; r++) {
-        const v = values[r]!;
-        buf.push(id, code, r - lo + 1, s.firstRequestId + qs[r]!, Number.isNaN(v) ? null : v);
-        if (buf.length === ROWS * 5) {
-          multi.run(...buf);
-          buf.length = 0;
+      head.stage = id;
+      head.status = code;
+      let r = lo;
+      for (; r + ROWS <= hi; r += ROWS) {
+        head.rank = r - lo + 1;
+        batch.length = 0;
+        batch.push(head);
+        for (let j = r; j < r + ROWS; j++) {
+          const v = values[j]!;
+          batch.push(s.firstRequestId + qs[j]!, Number.isNaN(v) ? null : v);
         }
+        multi.run(...batch);
+      }
+      for (; r < hi; r++) {
+        const v = values[r]!;
+        single.run(id, code, r - lo + 1, s.firstRequestId + qs[r]!, Number.isNaN(v) ? null : v);
       }
     }
   });
-  for (let k = 0; k < buf.length; k += 5) single.run(...buf.slice(k, k + 5));
 }
 
 /**

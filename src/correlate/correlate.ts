@@ -293,6 +293,7 @@ function pointOccurs(db: Db, p: ProfilePoint, strings: Strings): boolean {
 function readPlan(domains: DomainInfo[], shifts: number[], rates: number[], filter: EventFilter, fields: BuiltinFieldReader): ReadPlan {
   return {
     sql: chunkSql(fields.columns, filter.args, filter.where),
+    orderedSql: chunkSql(fields.columns, filter.args, filter.where, true),
     fieldColumns: fields.columns.length,
     argsParams: filter.argsParams,
     params: filter.params,

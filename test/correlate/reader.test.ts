@@ -42,6 +42,7 @@ function withDb(events: Ev[], body: (db: Db, first: number, last: number) => voi
 function plan(first: number, last: number, firstTs: bigint): ReadPlan {
   return {
     sql: chunkSql(FIELDS, 'args', null),
+    orderedSql: chunkSql(FIELDS, 'args', null, true),
     fieldColumns: FIELDS.length,
     argsParams: [],
     params: [],

@@ -77,9 +77,8 @@ describe('request store: spilling to disk changes nothing', () => {
   it('every value comes back, in any reading order, with chunks of 1 to 8 requests and 2 to 4 chunks in memory', () => {
     fc.assert(
       fc.property(fc.array(input, { minLength: 1, maxLength: 120 }), fc.integer({ min: 0, max: 3 }), fc.integer({ min: 2, max: 4 }), fc.array(fc.nat(), { maxLength: 200 }), (inputs, bits, chunks, reads) => {
-        const probe = new RequestStore(P, ATTRS, { chunkBits: bits });
         // The budget in bytes that keeps `chunks` chunks in memory.
-        const bytesPerChunk = (probe as unknown as { chunkBytes: number }).chunkBytes;
+        const bytesPerChunk = new RequestStore(P, ATTRS, { chunkBits: bits }).chunkBytes;
         const store = new RequestStore(P, ATTRS, { chunkBits: bits, residentBytes: chunks * bytesPerChunk });
         try {
           for (const x of inputs) store.request(finished(x));

@@ -137,6 +137,24 @@ export function methodOptions(cmd: Command, note?: string): Command {
     );
 }
 
+/** A `--meta` key: a letter, then letters, digits, `_`, `.`, `-` (so that `--order meta.KEY` can name it). */
+const META_KEY = /^[A-Za-z][A-Za-z0-9_.-]*$/;
+
+/** `--meta KEY=VALUE` (repeatable): labels stored with the report, for `xtrace history` and exports. */
+export function metaOption(cmd: Command): Command {
+  return cmd.addOption(
+    new Option('--meta <key=value>', 'label the report (repeatable): commit=…, branch=…, date=… (stored in the JSON report and the database; xtrace history orders by them)').argParser(
+      (v: string, prev: Record<string, string> | undefined) => {
+        const eq = v.indexOf('=');
+        const key = eq < 0 ? v : v.slice(0, eq);
+        if (eq < 0 || !META_KEY.test(key)) throw new InvalidArgumentError(`'${v}': give KEY=VALUE, KEY a letter then letters, digits, '_', '.' or '-' (commit=3f2a1c9)`);
+        if (prev && key in prev) throw new InvalidArgumentError(`'${v}': --meta ${key} given twice; give each key once`);
+        return { ...(prev ?? {}), [key]: v.slice(eq + 1) };
+      },
+    ),
+  );
+}
+
 /** The method flags as the pipeline takes them; `profile` resolves `--filter` keys against its request fields. */
 export function methodOf(o: MethodFlags, profile?: Profile): BreakdownOptions & { offsets?: Map<string, bigint>; drifts?: Map<string, number>; filters?: RequestFilter[] } {
   const filters = o.filter?.length ? parseFilters(o.filter, profile ?? { points: [], labels: [] }) : undefined;

@@ -20,6 +20,10 @@ export interface SaveInput {
   runKept: number[];
   options: { warmup: number; trim: number; trimBy: string };
   version: string;
+  /** `--meta` pairs, the host name (null: not known) and the `--filter` texts of the report (default none). */
+  meta?: Readonly<Record<string, string>>;
+  host?: string | null;
+  filters?: readonly string[];
 }
 
 const ROWS = 100;
@@ -40,7 +44,7 @@ export function saveCorrelation(db: Db, s: SaveInput, onProgress?: OnProgress): 
     const id = Number(
       db
         .prepare(
-          'INSERT INTO correlations(profile, profile_json, path, absent_points, reference_domain, warmup, trim, trim_by, passes, created_at, xtrace_version) VALUES (?,?,?,?,?,?,?,?,?,?,?)',
+          'INSERT INTO correlations(profile, profile_json, path, absent_points, reference_domain, warmup, trim, trim_by, passes, created_at, xtrace_version, meta, host, filters) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)',
         )
         .run(
           c.profile.name,
@@ -54,6 +58,9 @@ export function saveCorrelation(db: Db, s: SaveInput, onProgress?: OnProgress): 
           c.passes,
           new Date().toISOString(),
           s.version,
+          JSON.stringify(s.meta ?? {}),
+          s.host ?? null,
+          JSON.stringify(s.filters ?? []),
         ).lastInsertRowid,
     );
     const insRun = db.prepare('INSERT INTO runs(correlation_id, seq, run, begin_ts_ns, end_ts_ns, requests, complete, incomplete, orphans, kept, total_ns) VALUES (?,?,?,?,?,?,?,?,?,?,?)');

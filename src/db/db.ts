@@ -10,13 +10,13 @@ import { InputError } from '../core/errors.js';
 import { COUNTERS, countsLines, type CounterCode } from '../core/counters.js';
 import type { SqlValue } from '../core/types.js';
 
-export const SCHEMA_VERSION = 7;
+export const SCHEMA_VERSION = 8;
 /**
  * queries/ files that bring a database from version i to i + 1. A line `.read FILE` in them is
  * replaced by FILE (relative to queries/), as the sqlite3 shell does when run from queries/:
  * 003_views.sql is the ordered list of the files of queries/views/.
  */
-const MIGRATIONS = ['001_schema.sql', '002_correlation.sql', '003_views.sql', '004_counter_stage.sql', '005_request_fields.sql', '006_clock_drift.sql', '007_stage_rows.sql'];
+const MIGRATIONS = ['001_schema.sql', '002_correlation.sql', '003_views.sql', '004_counter_stage.sql', '005_request_fields.sql', '006_clock_drift.sql', '007_stage_rows.sql', '008_report_meta.sql'];
 
 export type { SqlValue };
 /** A positional value, or an object of named parameters (`:name` in the SQL, key `name`). */

@@ -40,6 +40,10 @@ export interface AnalysisOptions extends BreakdownOptions {
   keepValues?: boolean;
   /** Written into the stored correlation (default: this xtrace's version). */
   version?: string;
+  /** `--meta KEY=VALUE` pairs (commit, branch, date …): in the report's `meta` and the stored correlation. */
+  meta?: Readonly<Record<string, string>>;
+  /** The machine the report runs on (stored with the correlation; the CLI passes the host name). */
+  host?: string;
   /** Where events are read (tests force the worker thread on small inputs). */
   reader?: ReaderMode;
   /** The request store's memory budget (correlate.ts CorrelateOptions.store; tests force spilling). */
@@ -119,6 +123,9 @@ export function analyse(db: Db, o: AnalysisOptions): Analysis {
       runKept: kept,
       options: method,
       version: o.version ?? XTRACE_VERSION,
+      meta: o.meta ?? {},
+      host: o.host ?? null,
+      filters: filters.map((f) => f.text),
     }, o.onProgress);
   }
   if (b.runs.length === 0) throw noRunRefusal(db, c, g, b, excluded, filters.map((f) => f.text));
@@ -130,6 +137,7 @@ export function analyse(db: Db, o: AnalysisOptions): Analysis {
     groupBy: o.groupBy ?? null,
     strict: !!o.strict,
     filters: filters.map((f) => f.text),
+    meta: o.meta ?? {},
     filteredOut,
     hint: profileHint(db, c, g),
   };

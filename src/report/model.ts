@@ -195,6 +195,8 @@ export interface ReportModel {
   correlation_id: number | null;
   /** One breakdown per group with `--group-by` (in key order), else null. */
   groups: ReportGroup[] | null;
+  /** `--meta KEY=VALUE` pairs as given (commit, branch, date …; `xtrace history` orders and labels reports by them), {} when none. */
+  meta: Record<string, string>;
 }
 
 /** What the pipeline adds to a model (it needs the database): timestamp resolutions, why runs were excluded, groups. */
@@ -209,6 +211,7 @@ export interface ReportExtras {
   strict?: boolean;
   groups?: ReportGroup[] | null;
   filters?: readonly string[];
+  meta?: Readonly<Record<string, string>>;
   filteredOut?: number;
   hint?: string | null;
 }
@@ -450,6 +453,7 @@ export function buildReport(c: Correlation, g: Grouping, b: Breakdown, correlati
     hint: extras.hint ?? null,
     correlation_id: correlationId,
     groups: extras.groups ?? null,
+    meta: { ...(extras.meta ?? {}) },
   };
 }
 

@@ -277,16 +277,17 @@ describe('schema migration 3: the views', () => {
     }
   };
 
-  it('a fresh database is at version 7 with the xt_ views, the request fields, the clocks\' drift and the stage rows', () => {
-    assert.equal(SCHEMA_VERSION, 7);
+  it('a fresh database is at version 8 with the xt_ views, the request fields, the clocks\' drift, the stage rows and the reports\' meta', () => {
+    assert.equal(SCHEMA_VERSION, 8);
     const db = openDb(join(dir, 'fresh.db'), { create: true });
-    assert.deepEqual(db.pragma('user_version'), [{ user_version: 7 }]);
-    assert.deepEqual(db.prepare("SELECT value FROM xt_meta WHERE key = 'schema_version'").get(), { value: '7' });
+    assert.deepEqual(db.pragma('user_version'), [{ user_version: 8 }]);
+    assert.deepEqual(db.prepare("SELECT value FROM xt_meta WHERE key = 'schema_version'").get(), { value: '8' });
     const cols = (t: string): string[] => db.prepare<{ name: string }>(`SELECT name FROM pragma_table_info('${t}')`).all().map((r) => r.name);
     for (const c of ['task_id', 'bios', 'block_requests', 'bytes', 'filtered']) assert.ok(cols('requests').includes(c), c);
     for (const c of ['comm', 'pid', 'tgid', 'dev', 'op', 'labels']) assert.ok(cols('request_tasks').includes(c), c);
     for (const c of ['drift_ppm', 'drift_method', 'drift_lower_ppm', 'drift_upper_ppm']) assert.ok(cols('domain_offsets').includes(c), c);
     assert.ok(cols('requests').includes('run_rank'));
+    for (const c of ['meta', 'host', 'filters']) assert.ok(cols('correlations').includes(c), c);
     assert.deepEqual(cols('request_stage_data'), ['stage_id', 'status', 'rank', 'request_id', 'duration_ns']);
     for (const t of ['stages', 'stage_summary']) assert.ok(cols(t).length > 0, t);
     const views = db.prepare<{ name: string }>("SELECT name FROM sqlite_schema WHERE type = 'view' AND name LIKE 'xt\\_%' ESCAPE '\\' ORDER BY name").all().map((r) => r.name);
@@ -294,7 +295,7 @@ describe('schema migration 3: the views', () => {
     db.close();
   });
 
-  it('version-1 to -6 databases opened for writing end up with the same schema as a fresh one; read-only they stay as they are', { skip: !hasShell && 'no sqlite3 shell' }, () => {
+  it('version-1 to -7 databases opened for writing end up with the same schema as a fresh one; read-only they stay as they are', { skip: !hasShell && 'no sqlite3 shell' }, () => {
     const fresh = join(dir, 'fresh2.db');
     openDb(fresh, { create: true }).close();
     const s1 = readFileSync(join(Q, '001_schema.sql'), 'utf8');
@@ -306,6 +307,7 @@ describe('schema migration 3: the views', () => {
       [4, s1 + s2 + migrationSql('003_views.sql') + migrationSql('004_counter_stage.sql')],
       [5, s1 + s2 + migrationSql('003_views.sql') + migrationSql('004_counter_stage.sql') + migrationSql('005_request_fields.sql')],
       [6, s1 + s2 + migrationSql('003_views.sql') + migrationSql('004_counter_stage.sql') + migrationSql('005_request_fields.sql') + migrationSql('006_clock_drift.sql')],
+      [7, s1 + s2 + migrationSql('003_views.sql') + migrationSql('004_counter_stage.sql') + migrationSql('005_request_fields.sql') + migrationSql('006_clock_drift.sql') + migrationSql('007_stage_rows.sql')],
     ] as const) {
       const path = join(dir, `v${v}.db`);
       assert.equal(spawnSync('sqlite3', [path], { input: `${sql}\nINSERT INTO xt_meta VALUES ('schema_version', '${v}');\nPRAGMA user_version = ${v};\n` }).status, 0);
@@ -317,7 +319,7 @@ describe('schema migration 3: the views', () => {
       openDb(path).close();
       assert.deepEqual(schemaOf(path), schemaOf(fresh), `version ${v}`);
       const db = openDb(path, { readonly: true });
-      assert.deepEqual(db.pragma('user_version'), [{ user_version: 7 }]);
+      assert.deepEqual(db.pragma('user_version'), [{ user_version: 8 }]);
       db.close();
     }
   });

@@ -27,6 +27,8 @@ export const ALLOWED: Record<string, readonly string[]> = {
   // Exporters: the pipeline hands them stored requests (src/export/records.ts); they write a format.
   'src/export': ['src/core', 'src/profiles', 'src/report'],
   'src/compare': ['src/core', 'src/db', 'src/profiles', 'src/analysis', 'src/pipeline', 'src/report'],
+  // History: saved JSON reports (read and checked by compare's readReport) → change points; never the database.
+  'src/history': ['src/core', 'src/analysis', 'src/compare', 'src/report'],
   'src/simulate': ['src/core', 'src/profiles', 'parsers'],
   // Recording: tracefs (files, mount) and the workload; the profile's events (and the block layer's, from the correlation).
   'src/record': ['src/core', 'src/profiles', 'src/correlate'],
@@ -34,7 +36,7 @@ export const ALLOWED: Record<string, readonly string[]> = {
 };
 
 /** Reporters and exporters: they render what the pipeline gives them and never reach the database. */
-const REPORTER_FILES = (f: string): boolean => f.startsWith('src/report/') || f.startsWith('src/export/') || f === 'src/compare/reporters.ts' || f === 'src/compare/html.ts';
+const REPORTER_FILES = (f: string): boolean => f.startsWith('src/report/') || f.startsWith('src/export/') || f === 'src/compare/reporters.ts' || f === 'src/compare/html.ts' || f === 'src/history/reporters.ts';
 
 function sourceFiles(dir: string): string[] {
   const out: string[] = [];

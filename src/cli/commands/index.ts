@@ -9,10 +9,11 @@ import { summaryCommand } from './summary.js';
 import { reportCommand } from './report.js';
 import { queryCommand } from './query.js';
 import { compareCommand } from './compare.js';
+import { historyCommand } from './history.js';
 import { simulateCommand } from './simulate.js';
 import { profilesCommand } from './profiles.js';
 import { exportCommand } from './export.js';
 import { chartCommand } from './chart.js';
 import { recordCommand } from './record.js';
 
-export const COMMANDS: readonly (() => Command)[] = [recordCommand, ingestCommand, summaryCommand, reportCommand, exportCommand, queryCommand, compareCommand, chartCommand, simulateCommand, profilesCommand];
+export const COMMANDS: readonly (() => Command)[] = [recordCommand, ingestCommand, summaryCommand, reportCommand, exportCommand, queryCommand, compareCommand, historyCommand, chartCommand, simulateCommand, profilesCommand];

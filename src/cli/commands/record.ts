@@ -13,9 +13,11 @@ import { planRecording, runSteps, shellCommand, shellQuote } from '../../record/
 import { instanceName, record } from '../../record/record.js';
 import { findTracefs, TRACEFS_CANDIDATES } from '../../record/tracefs.js';
 import { dataColor, errColor, writeOutput } from '../output.js';
-import { dbOption, methodOf, methodOptions, outputOptions, parseDomain, parsePositive, profileOption, type MethodFlags } from '../options.js';
+import { hostname } from 'node:os';
+import { dbOption, metaOption, methodOf, methodOptions, outputOptions, parseDomain, parsePositive, profileOption, type MethodFlags } from '../options.js';
 
 interface RecordFlags extends MethodFlags {
+  meta?: Record<string, string>;
   profile: string;
   db: string;
   runs: number;
@@ -44,6 +46,7 @@ export function recordCommand(): Command {
     .option('--no-report', 'record and ingest only')
     .option('--dry-run', 'print the tracefs commands it would run, and run nothing (no root needed)');
   methodOptions(cmd);
+  metaOption(cmd);
   outputOptions(cmd, Object.keys(REPORTERS), 'the report');
   return cmd
     .addHelpText(
@@ -105,7 +108,7 @@ function report(profile: Profile, o: RecordFlags): void {
   const db = openDb(o.db);
   let text: string;
   try {
-    const a = analyse(db, { profile, ...methodOf(o, profile) });
+    const a = analyse(db, { profile, ...methodOf(o, profile), meta: o.meta ?? {}, host: hostname() });
     const reporter: Reporter = REPORTERS[o.format];
     text = reporter.render(a.model, dataColor(o.out), reporter.figures ? figuresOf(db, a) : undefined);
   } finally {

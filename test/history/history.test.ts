@@ -192,6 +192,11 @@ describe('xtrace history: change points in simulated series', () => {
     const r6 = xtrace(['history', up[0]!, up[1]!, '--order', 'meta.branch']);
     assert.equal(r6.status, 2);
     assert.match(r6.stderr, /r00\.json: no --meta branch in this report/);
+    const gone = join(dir, 'no-disk.json');
+    writeFileSync(gone, JSON.stringify({ ...other, runs: other.runs.map((x) => ({ ...x, stages_ns: Object.fromEntries(Object.entries(x.stages_ns).filter(([k]) => k !== DISK)) })) }));
+    const r8 = xtrace(['history', up[0]!, up[1]!, up[2]!, up[4]!, gone]);
+    assert.equal(r8.status, 2);
+    assert.match(r8.stderr, new RegExp(`no-disk\\.json: no run of this report has a value for ${DISK.replace(/[->]/g, (x) => `\\${x}`)}`));
     const r7 = xtrace(['history', up[0]!]);
     assert.equal(r7.status, 2);
     assert.match(r7.stderr, /history needs 2 reports at least/);

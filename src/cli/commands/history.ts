@@ -25,10 +25,10 @@ Examples:
   xtrace history r1.json r2.json r3.json r4.json --stage total
   xtrace history reports/ --order meta.date --format markdown >> "$GITHUB_STEP_SUMMARY"
   xtrace history reports/ --format html --out history.html
-Each report's run means are its replicates. A change point is kept when Welch's t-test of the two
-sides gives p < alpha / (number of series), the step is at least --threshold and --floor, each side
-has --min-reports reports, and it still holds with any one report left out (a lone outlier is not a
-change point). Exit 0: no series ends in a regression; 1: the latest segment of a series regressed
+Each report's run means are its replicates. A change point is kept when Student's t-test (pooled
+variance) of the two sides gives p < alpha / (number of series), the step is at least --threshold
+and --floor, each side has --min-reports reports, and with any one report left out the step stays
+as big, the same way and significant at alpha (a lone outlier is not a change point). Exit 0: no series ends in a regression; 1: the latest segment of a series regressed
 against the one before it; 2: usage or input error. Reports of another profile, stages, warm-up,
 trimming, filters or grouping are refused, naming the one that differs.`,
     )

@@ -9,6 +9,7 @@ import type { ReaderMode } from '../src/correlate/events.js';
 import { analyse, type Analysis, type AnalysisOptions } from '../src/pipeline/analyse.js';
 import { ingestFile, type IngestResult } from '../src/ingest/ingest.js';
 import { COUNTERS, countsLines, type CounterCode } from '../src/core/counters.js';
+import { Rng } from '../src/simulate/rng.js';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const SAMPLES = join(ROOT, 'samples');
@@ -91,14 +92,8 @@ export function unaccountedLines(db: Db): { id: number; lines: number; accounted
   return q.all(...lineCodes).filter((r) => r.lines !== r.accounted);
 }
 
-/** A small seeded PRNG (mulberry32) with values in [0, 1): the same sequence for the same seed. */
+/** A seeded PRNG with values in [0, 1): the simulator's (src/simulate/rng.ts), the same sequence for the same seed. */
 export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new Rng(seed);
+  return () => r.next();
 }

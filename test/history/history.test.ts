@@ -149,6 +149,15 @@ describe('xtrace history: change points in simulated series', () => {
     assert.deepEqual(problems, []);
   });
 
+  it('a step in the newest report alone is no change point but listed as unconfirmed; a stable newest report is not', () => {
+    const last = history(series('last-only', 16, 800, (i) => (i === 15 ? 'disk150' : 'base')), { ...HISTORY_DEFAULTS, order: 'meta.date' });
+    assert.deepEqual(changes(last), []);
+    assert.deepEqual(last.regressed, []);
+    assert.ok(last.unconfirmed.some((u) => u.name === DISK && u.delta_pct > 30), JSON.stringify(last.unconfirmed));
+    const calm = history(series('calm', 16, 801, () => 'base'), { ...HISTORY_DEFAULTS, order: 'meta.date' });
+    assert.deepEqual(calm.unconfirmed, []);
+  });
+
   it('exit 1 when the latest segment regressed, 0 when it improved or nothing changed, 2 on a refused report; json, markdown and html', () => {
     const up = series('cli-up', 12, 700, (i) => (i >= 6 ? 'disk110' : 'base'));
     const down = series('cli-down', 12, 701, (i) => (i >= 6 ? 'disk85' : 'base'));
